@@ -1,0 +1,325 @@
+package dev.vane.core.model;
+
+import dev.vane.core.InvalidInputException;
+import dev.vane.core.hook.CallLayout;
+import dev.vane.core.hook.HookPoint;
+import dev.vane.core.hook.HookPoint.Kind;
+import dev.vane.core.hook.HookTensor;
+import dev.vane.core.hook.Hooks;
+import dev.vane.core.tensor.FloatTensor;
+import dev.vane.core.tensor.Matrix;
+
+import java.util.stream.IntStream;
+
+/**
+ * One forward call of a decoder-only transformer, written to be read top to bottom: embed, then per block
+ * norm - attention - residual add - norm - MLP - residual add, then the final norm and the unembedding.
+ * Every hook point of {@link HookPoint} is a line below; the family differences are flags of
+ * {@link ModelConfig}.
+ *
+ * <p>Activations are float32 arrays laid out [row, column, features] over the whole call (padding columns
+ * included: they are computed and ignored, which keeps the code free of ragged indexing).
+ */
+final class ForwardPass {
+    private final Model model;
+    private final ModelConfig c;
+    private final Batch batch;
+    private final Hooks hooks;
+    private final KvCache cache;
+    private final LogitsMode logitsMode;
+    private final CallLayout call;
+    private final int rows;
+    private final int columns;
+    private final int tokens;
+    /** RoPE rotation of each (row, column): cos and sin for each frequency. */
+    private final float[] cos;
+    private final float[] sin;
+
+    ForwardPass(Model model, Batch batch, Hooks hooks, KvCache cache, LogitsMode logitsMode) {
+        this.model = model;
+        this.c = model.config();
+        this.batch = batch;
+        this.hooks = hooks;
+        this.cache = cache;
+        this.logitsMode = logitsMode;
+        hooks.validate(c.layers());
+        this.call = cache.begin(batch);
+        this.rows = batch.rows();
+        this.columns = batch.columns();
+        this.tokens = rows * columns;
+        for (int r = 0; r < rows; r++) {
+            if (call.rowLength(r) > c.maxPositions()) {
+                throw new InvalidInputException("sequence of " + call.rowLength(r) + " tokens is longer than the "
+                        + "model's context (max_position_embeddings " + c.maxPositions() + ")");
+            }
+        }
+        int half = c.headDim() / 2;
+        this.cos = new float[tokens * half];
+        this.sin = new float[tokens * half];
+        double[] inv = model.inverseFrequencies();
+        for (int r = 0; r < rows; r++) {
+            for (int col = 0; col < columns; col++) {
+                int position = Math.max(0, call.tokenIndex(r, col));    // padding: any position, never attended
+                for (int i = 0; i < half; i++) {
+                    double angle = position * inv[i];
+                    cos[(r * columns + col) * half + i] = (float) Math.cos(angle);
+                    sin[(r * columns + col) * half + i] = (float) Math.sin(angle);
+                }
+            }
+        }
+    }
+
+    ForwardResult run() {
+        int d = c.dModel();
+        float[] x = embed();
+        hook(HookPoint.of(-1, Kind.EMBED), x, d);
+
+        float[] normed = new float[tokens * d];
+        for (int l = 0; l < c.layers(); l++) {
+            LayerWeights w = model.layer(l);
+            hook(HookPoint.of(l, Kind.RESID_PRE), x, d);
+
+            rmsNorm(x, w.attentionNorm(), normed, d);
+            float[] attnOut = attention(l, w, normed);
+            hook(HookPoint.of(l, Kind.ATTN_OUT), attnOut, d);
+            if (c.sandwichNorms()) rmsNorm(attnOut, w.postAttentionNorm(), attnOut, d);
+            addInPlace(x, attnOut);
+            hook(HookPoint.of(l, Kind.RESID_MID), x, d);
+
+            rmsNorm(x, w.mlpNorm(), normed, d);
+            float[] mlpOut = mlp(w, normed);
+            hook(HookPoint.of(l, Kind.MLP_OUT), mlpOut, d);
+            if (c.sandwichNorms()) rmsNorm(mlpOut, w.postMlpNorm(), mlpOut, d);
+            addInPlace(x, mlpOut);
+            hook(HookPoint.of(l, Kind.RESID_POST), x, d);
+        }
+        cache.commit(columns);
+
+        rmsNorm(x, model.finalNorm(), normed, d);
+        hook(HookPoint.of(-1, Kind.LN_FINAL), normed, d);
+        return new ForwardResult(unembed(normed), call, logitsMode);
+    }
+
+    private float[] embed() {
+        int d = c.dModel();
+        float[] x = new float[tokens * d];
+        for (int r = 0; r < rows; r++) {
+            for (int col = 0; col < columns; col++) {
+                int id = batch.tokens()[r][col];
+                if (call.tokenIndex(r, col) < 0) continue;            // padding stays zero
+                if (id < 0 || id >= c.vocabSize()) {
+                    throw new InvalidInputException("token id " + id + " is outside the vocabulary (size "
+                            + c.vocabSize() + ")");
+                }
+                model.embedding().readRow(id, x, (r * columns + col) * d);
+            }
+        }
+        if (c.embeddingScale() != 1f) {
+            for (int i = 0; i < x.length; i++) x[i] *= c.embeddingScale();
+        }
+        return x;
+    }
+
+    private float[] attention(int layer, LayerWeights w, float[] h) {
+        int hd = c.headDim(), heads = c.heads(), kvHeads = c.kvHeads();
+        float[] q = linear(w.q(), w.qBias(), h);
+        float[] k = linear(w.k(), w.kBias(), h);
+        float[] v = linear(w.v(), w.vBias(), h);
+        if (c.qkNorm()) {
+            rmsNorm(q, w.qNorm(), q, hd);
+            rmsNorm(k, w.kNorm(), k, hd);
+        }
+        rope(q, heads);
+        rope(k, kvHeads);
+        hookHeads(HookPoint.of(layer, Kind.Q), q, heads);
+        hookHeads(HookPoint.of(layer, Kind.K), k, kvHeads);
+        hookHeads(HookPoint.of(layer, Kind.V), v, kvHeads);
+
+        // Append this call's keys and values to the cache: columns [start, start + columns).
+        int start = cache.length();
+        float[] keys = cache.keys[layer], values = cache.values[layer];
+        for (int r = 0; r < rows; r++)
+            for (int col = 0; col < columns; col++)
+                for (int g = 0; g < kvHeads; g++) {
+                    int src = ((r * columns + col) * kvHeads + g) * hd;
+                    System.arraycopy(k, src, keys, cache.offset(r, g, start + col), hd);
+                    System.arraycopy(v, src, values, cache.offset(r, g, start + col), hd);
+                }
+
+        int keyColumns = start + columns;
+        float[] z = new float[tokens * heads * hd];
+        HookPoint patternPoint = HookPoint.of(layer, Kind.PATTERN);
+        boolean patternHooked = hooks.has(patternPoint);
+        // Only a pattern hook needs every probability at once; otherwise each query row is used and dropped.
+        float[] pattern = patternHooked ? new float[rows * heads * columns * keyColumns] : null;
+        IntStream.range(0, rows * heads).parallel().forEach(task -> {
+            int r = task / heads, head = task % heads;
+            float[] probs = new float[keyColumns];
+            for (int col = 0; col < columns; col++) {
+                if (call.tokenIndex(r, col) < 0) continue;             // padding query: z stays zero
+                attendRow(layer, q, r, head, col, keyColumns, probs);
+                if (patternHooked) {
+                    System.arraycopy(probs, 0, pattern, ((r * heads + head) * columns + col) * keyColumns, keyColumns);
+                } else {
+                    mixValues(values, probs, r, head, col, keyColumns, z);
+                }
+            }
+        });
+        if (patternHooked) {
+            hooks.run(new HookTensor(patternPoint, pattern, call, columns, 0, heads, keyColumns,
+                    heads * columns * keyColumns, keyColumns, columns * keyColumns, cache.paddingArray()));
+            IntStream.range(0, rows * heads).parallel().forEach(task -> {
+                int r = task / heads, head = task % heads;
+                float[] probs = new float[keyColumns];
+                for (int col = 0; col < columns; col++) {
+                    if (call.tokenIndex(r, col) < 0) continue;
+                    System.arraycopy(pattern, ((r * heads + head) * columns + col) * keyColumns, probs, 0, keyColumns);
+                    mixValues(values, probs, r, head, col, keyColumns, z);
+                }
+            });
+        }
+        hookHeads(HookPoint.of(layer, Kind.Z), z, heads);
+        return linear(w.o(), w.oBias(), z);
+    }
+
+    /** Softmax attention probabilities of one query over all key columns (masked ones zero). */
+    private void attendRow(int layer, float[] q, int r, int head, int col, int keyColumns, float[] probs) {
+        int hd = c.headDim(), g = head / c.groupSize();
+        int qOff = ((r * columns + col) * c.heads() + head) * hd;
+        int query = call.tokenIndex(r, col);
+        int pad = cache.paddingArray()[r];
+        boolean sliding = c.isSliding(layer);
+        float cap = c.attentionSoftcap();
+        float[] keys = cache.keys[layer];
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < keyColumns; j++) {
+            int key = j - pad;
+            // causal, not padding, and (sliding window w) query - w < key
+            boolean visible = key >= 0 && key <= query && (!sliding || key > query - c.slidingWindow());
+            if (!visible) {
+                probs[j] = Float.NEGATIVE_INFINITY;
+                continue;
+            }
+            int kOff = cache.offset(r, g, j);
+            float s = 0;
+            for (int i = 0; i < hd; i++) s += q[qOff + i] * keys[kOff + i];
+            s *= c.attentionScale();
+            if (cap > 0) s = cap * (float) Math.tanh(s / cap);
+            probs[j] = s;
+            max = Math.max(max, s);
+        }
+        double sum = 0;
+        for (int j = 0; j < keyColumns; j++) {
+            float e = probs[j] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(probs[j] - max);
+            probs[j] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int j = 0; j < keyColumns; j++) probs[j] *= inv;
+    }
+
+    /** z[row, col, head] = sum_j probs[j] * value[j]. */
+    private void mixValues(float[] values, float[] probs, int r, int head, int col, int keyColumns, float[] z) {
+        int hd = c.headDim(), g = head / c.groupSize();
+        int zOff = ((r * columns + col) * c.heads() + head) * hd;
+        for (int j = 0; j < keyColumns; j++) {
+            float p = probs[j];
+            if (p == 0f) continue;
+            int vOff = cache.offset(r, g, j);
+            for (int i = 0; i < hd; i++) z[zOff + i] += p * values[vOff + i];
+        }
+    }
+
+    private float[] mlp(LayerWeights w, float[] h) {
+        float[] gate = linear(w.gate(), w.gateBias(), h);
+        float[] up = linear(w.up(), w.upBias(), h);
+        Activation act = c.activation();
+        for (int i = 0; i < gate.length; i++) gate[i] = act.apply(gate[i]) * up[i];
+        return linear(w.down(), w.downBias(), gate);
+    }
+
+    private float[] unembed(float[] normed) {
+        int d = c.dModel(), vocab = c.vocabSize();
+        if (logitsMode == LogitsMode.NONE) return null;
+        float[] input = normed;
+        int positions = columns;
+        if (logitsMode == LogitsMode.LAST) {
+            positions = 1;
+            input = new float[rows * d];
+            for (int r = 0; r < rows; r++) System.arraycopy(normed, (r * columns + columns - 1) * d, input, r * d, d);
+        }
+        float[] logits = new float[rows * positions * vocab];
+        model.unembedding().matmul(input, rows * positions, logits);
+        float cap = c.finalSoftcap();
+        if (cap > 0) {
+            for (int i = 0; i < logits.length; i++) logits[i] = cap * (float) Math.tanh(logits[i] / cap);
+        }
+        HookPoint point = HookPoint.of(-1, Kind.LOGITS);
+        if (hooks.has(point)) {
+            hooks.run(new HookTensor(point, logits, call, positions, columns - positions, 1, vocab,
+                    positions * vocab, vocab, 0, null));
+        }
+        return logits;
+    }
+
+    // ---- building blocks -------------------------------------------------------------------------------
+
+    /** y = W x + b for every token of the call. */
+    private float[] linear(Matrix w, float[] bias, float[] x) {
+        float[] y = new float[tokens * w.rows()];
+        w.matmul(x, tokens, y);
+        if (bias != null) {
+            for (int t = 0; t < tokens; t++)
+                for (int i = 0; i < bias.length; i++) y[t * bias.length + i] += bias[i];
+        }
+        return y;
+    }
+
+    /** RMSNorm over consecutive groups of {@code width} values: x / rms(x) * (offset + w). */
+    private void rmsNorm(float[] x, float[] weight, float[] out, int width) {
+        float offset = c.normOffset();
+        for (int base = 0; base < x.length; base += width) {
+            double ss = 0;
+            for (int i = 0; i < width; i++) ss += (double) x[base + i] * x[base + i];
+            float inv = (float) (1.0 / Math.sqrt(ss / width + c.normEps()));
+            for (int i = 0; i < width; i++) out[base + i] = x[base + i] * inv * (offset + weight[i]);
+        }
+    }
+
+    /** Rotary embedding, rotate-half convention: (x1, x2) -> (x1 cos - x2 sin, x2 cos + x1 sin). */
+    private void rope(float[] x, int heads) {
+        int hd = c.headDim(), half = hd / 2;
+        for (int t = 0; t < tokens; t++) {
+            int trig = t * half;
+            for (int h = 0; h < heads; h++) {
+                int base = (t * heads + h) * hd;
+                for (int i = 0; i < half; i++) {
+                    float x1 = x[base + i], x2 = x[base + half + i];
+                    float co = cos[trig + i], si = sin[trig + i];
+                    x[base + i] = x1 * co - x2 * si;
+                    x[base + half + i] = x2 * co + x1 * si;
+                }
+            }
+        }
+    }
+
+    private static void addInPlace(float[] x, float[] y) {
+        for (int i = 0; i < x.length; i++) x[i] += y[i];
+    }
+
+    /** Runs hooks at a [row, column, width] point, if any are registered there. */
+    private void hook(HookPoint point, float[] values, int width) {
+        if (hooks.has(point)) {
+            hooks.run(new HookTensor(point, values, call, columns, 0, 1, width, columns * width, width, 0, null));
+        }
+    }
+
+    /** Runs hooks at a [row, column, head, d_head] point, if any are registered there. */
+    private void hookHeads(HookPoint point, float[] values, int heads) {
+        if (hooks.has(point)) {
+            int hd = c.headDim();
+            hooks.run(new HookTensor(point, values, call, columns, 0, heads, hd, columns * heads * hd,
+                    heads * hd, hd, null));
+        }
+    }
+}

@@ -1,0 +1,187 @@
+package dev.vane.core.model;
+
+import dev.vane.core.InvalidInputException;
+import dev.vane.core.hook.Hooks;
+import dev.vane.core.safetensors.SafetensorsCheckpoint;
+import dev.vane.core.safetensors.TensorInfo;
+import dev.vane.core.safetensors.TensorSource;
+import dev.vane.core.tensor.Matrix;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * A causal language model loaded from a Hugging Face checkpoint directory, with weights memory-mapped in
+ * their on-disk dtype. A model holds no per-call state: hooks and KV caches belong to each call, so one
+ * model can serve concurrent calls.
+ *
+ * <pre>{@code
+ * try (Model model = Model.load(Path.of("fixtures/hf/llama2"))) {
+ *     ForwardResult out = model.forward(Batch.of(new int[]{1, 306, 339}), new Hooks());
+ *     float[] next = out.lastLogits(0);
+ * }
+ * }</pre>
+ */
+public final class Model implements AutoCloseable {
+    private final Path directory;
+    private final ModelConfig config;
+    private final TensorSource weights;
+    private final Matrix embedding;
+    private final Matrix unembedding;
+    private final float[] finalNorm;
+    private final LayerWeights[] layers;
+    private final double[] inverseFrequencies;
+
+    private Model(Path directory, ModelConfig config, TensorSource weights) {
+        this.directory = directory;
+        this.config = config;
+        this.weights = weights;
+        int d = config.dModel();
+        this.embedding = matrix("model.embed_tokens.weight", config.vocabSize(), d);
+        this.unembedding = config.tiedEmbeddings() && !weights.contains("lm_head.weight") ? embedding
+                : matrix("lm_head.weight", config.vocabSize(), d);
+        this.finalNorm = vector("model.norm.weight", d);
+        this.layers = new LayerWeights[config.layers()];
+        for (int l = 0; l < layers.length; l++) {
+            layers[l] = loadLayer(l);
+        }
+        this.inverseFrequencies = config.ropeScaling().inverseFrequencies(config.ropeTheta(), config.headDim());
+    }
+
+    /**
+     * Loads a checkpoint directory: config.json plus model.safetensors or a sharded index. Every tensor the
+     * forward pass uses is checked against the config's shapes before anything runs.
+     */
+    public static Model load(Path directory) {
+        if (!Files.isDirectory(directory)) {
+            throw new InvalidInputException(directory, "not a model directory");
+        }
+        ModelConfig config = ModelConfig.read(directory);
+        TensorSource weights = SafetensorsCheckpoint.open(directory);
+        try {
+            return new Model(directory, config, weights);
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
+        }
+    }
+
+    private LayerWeights loadLayer(int l) {
+        ModelConfig c = config;
+        String p = "model.layers." + l + ".";
+        int d = c.dModel(), q = c.heads() * c.headDim(), kv = c.kvHeads() * c.headDim(), ff = c.dFf();
+        boolean sandwich = c.sandwichNorms();
+        return new LayerWeights(
+                vector(p + "input_layernorm.weight", d),
+                matrix(p + "self_attn.q_proj.weight", q, d),
+                matrix(p + "self_attn.k_proj.weight", kv, d),
+                matrix(p + "self_attn.v_proj.weight", kv, d),
+                matrix(p + "self_attn.o_proj.weight", d, q),
+                c.qkvBias() ? vector(p + "self_attn.q_proj.bias", q) : null,
+                c.qkvBias() ? vector(p + "self_attn.k_proj.bias", kv) : null,
+                c.qkvBias() ? vector(p + "self_attn.v_proj.bias", kv) : null,
+                c.outputBias() ? vector(p + "self_attn.o_proj.bias", d) : null,
+                c.qkNorm() ? vector(p + "self_attn.q_norm.weight", c.headDim()) : null,
+                c.qkNorm() ? vector(p + "self_attn.k_norm.weight", c.headDim()) : null,
+                sandwich ? vector(p + "post_attention_layernorm.weight", d) : null,
+                vector(p + (sandwich ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"), d),
+                matrix(p + "mlp.gate_proj.weight", ff, d),
+                matrix(p + "mlp.up_proj.weight", ff, d),
+                matrix(p + "mlp.down_proj.weight", d, ff),
+                c.mlpBias() ? vector(p + "mlp.gate_proj.bias", ff) : null,
+                c.mlpBias() ? vector(p + "mlp.up_proj.bias", ff) : null,
+                c.mlpBias() ? vector(p + "mlp.down_proj.bias", d) : null,
+                sandwich ? vector(p + "post_feedforward_layernorm.weight", d) : null);
+    }
+
+    private TensorInfo checked(String name, long... shape) {
+        if (!weights.contains(name)) {
+            throw new InvalidInputException(directory, "missing tensor '" + name + "' (needed by a "
+                    + config.family().modelType() + " model with this config.json)");
+        }
+        TensorInfo info = weights.info(name);
+        if (!info.dtype().isEngineFloat()) {
+            throw new InvalidInputException(directory, "tensor '" + name + "' has dtype " + info.dtype()
+                    + "; weights must be F32, BF16 or F16");
+        }
+        if (!Arrays.equals(info.shape(), shape)) {
+            throw new InvalidInputException(directory, "tensor '" + name + "' has shape "
+                    + Arrays.toString(info.shape()) + " but config.json implies " + Arrays.toString(shape)
+                    + " (hidden_size " + config.dModel() + ", " + config.heads() + " heads, "
+                    + config.kvHeads() + " kv heads, head_dim " + config.headDim() + ", intermediate_size "
+                    + config.dFf() + ", vocab_size " + config.vocabSize() + ")");
+        }
+        return info;
+    }
+
+    private Matrix matrix(String name, int rows, int cols) {
+        TensorInfo info = checked(name, rows, cols);
+        return new Matrix(info.dtype(), weights.segment(name), rows, cols);
+    }
+
+    private float[] vector(String name, int length) {
+        checked(name, length);
+        return weights.readFloats(name);
+    }
+
+    /** A KV cache for {@code rows} sequences of up to {@code capacity} tokens. */
+    public KvCache newCache(int rows, int capacity) {
+        return new KvCache(config, rows, capacity);
+    }
+
+    /** Runs the batch from scratch with all logits. */
+    public ForwardResult forward(Batch batch, Hooks hooks) {
+        return forward(batch, hooks, newCache(batch.rows(), batch.columns()), LogitsMode.ALL);
+    }
+
+    /** Runs the batch, continuing the sequences in {@code cache} (which the call extends). */
+    public ForwardResult forward(Batch batch, Hooks hooks, KvCache cache, LogitsMode logits) {
+        return new ForwardPass(this, batch, hooks, cache, logits).run();
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** The checkpoint directory. */
+    public Path directory() {
+        return directory;
+    }
+
+    Matrix embedding() {
+        return embedding;
+    }
+
+    Matrix unembedding() {
+        return unembedding;
+    }
+
+    float[] finalNorm() {
+        return finalNorm;
+    }
+
+    LayerWeights layer(int l) {
+        return layers[l];
+    }
+
+    double[] inverseFrequencies() {
+        return inverseFrequencies;
+    }
+
+    /** Bytes of weights read for one token (every matrix once; the embedding row is negligible). */
+    public long weightBytesPerToken() {
+        long total = unembedding.byteSize();
+        for (LayerWeights w : layers) {
+            total += w.q().byteSize() + w.k().byteSize() + w.v().byteSize() + w.o().byteSize()
+                    + w.gate().byteSize() + w.up().byteSize() + w.down().byteSize();
+        }
+        return total;
+    }
+
+    /** Unmaps the weights; the model must not be used afterwards. */
+    @Override
+    public void close() {
+        weights.close();
+    }
+}

@@ -1,0 +1,52 @@
+package dev.vane.lab.kl;
+
+import dev.vane.core.tensor.FloatTensor;
+
+/**
+ * KL divergence between next-token distributions given as logits, computed in double precision.
+ *
+ * <pre>{@code
+ * double kl = TokenKl.kl(alignedLogits, baseLogits);                     // KL(p_aligned || p_base)
+ * double[] perPosition = TokenKl.perPosition(aligned.logits(0), base.logits(0));
+ * }</pre>
+ */
+public final class TokenKl {
+    private TokenKl() {
+    }
+
+    /** KL(softmax(p) || softmax(q)) for two logit vectors of equal length. */
+    public static double kl(float[] p, float[] q) {
+        return kl(p, 0, q, 0, p.length);
+    }
+
+    /** KL(softmax(p) || softmax(q)) at every position of two [pos, vocab] logit tensors. */
+    public static double[] perPosition(FloatTensor p, FloatTensor q) {
+        if (p.rank() != 2 || !java.util.Arrays.equals(p.shape(), q.shape())) {
+            throw new IllegalArgumentException("logits must both be [pos, vocab], got " + p + " and " + q);
+        }
+        int n = p.dim(0), vocab = p.dim(1);
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) out[i] = kl(p.data(), i * vocab, q.data(), i * vocab, vocab);
+        return out;
+    }
+
+    private static double kl(float[] p, int pOff, float[] q, int qOff, int n) {
+        if (q.length - qOff < n || p.length - pOff < n) throw new IllegalArgumentException("logit vectors differ in length");
+        double lseP = logSumExp(p, pOff, n), lseQ = logSumExp(q, qOff, n);
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            double logP = p[pOff + i] - lseP;
+            double logQ = q[qOff + i] - lseQ;
+            sum += Math.exp(logP) * (logP - logQ);
+        }
+        return Math.max(0, sum);
+    }
+
+    private static double logSumExp(float[] x, int off, int n) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += Math.exp(x[off + i] - max);
+        return max + Math.log(sum);
+    }
+}
