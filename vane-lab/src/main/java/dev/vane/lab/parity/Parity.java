@@ -65,6 +65,9 @@ public final class Parity {
 
     /** As {@link #run(Path, Path)}, calling {@code progress} with each case's name before it runs. */
     public static ParityReport run(Path modelDir, Path referenceJson, Consumer<String> progress) {
+        if (!Files.isDirectory(modelDir)) {
+            throw new InvalidInputException(modelDir, "not a model directory");
+        }
         Path json = referenceJson != null ? referenceJson : modelDir.resolve("reference.json");
         if (!Files.isRegularFile(json)) {
             throw new InvalidInputException(json, "reference file not found (give one with --reference)");

@@ -1,0 +1,77 @@
+package dev.vane.cli;
+
+import dev.vane.core.InvalidInputException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+
+/**
+ * The {@code vane} command. Each subcommand is a thin layer over vane-lab.
+ *
+ * <p>Exit codes: 0 success, 1 a check failed, 2 bad input (a malformed file, a wrong option), 3 an internal
+ * error (a bug: please report it with the stack trace printed).
+ */
+@Command(name = "vane",
+        mixinStandardHelpOptions = true,
+        versionProvider = Vane.Version.class,
+        description = "Open up open-weight LLMs: find, steer and stress-test safety behaviour.",
+        subcommands = {ParityCommand.class, CommandLine.HelpCommand.class},
+        footerHeading = "%nExamples:%n",
+        footer = {
+                "  vane parity --model fixtures/hf/llama3",
+                "  vane parity --model ~/models/Qwen2.5-0.5B --reference ref/reference.json --json",
+                "  vane help parity",
+                "",
+                "Exit codes: 0 success, 1 a check failed, 2 bad input, 3 internal error."})
+public final class Vane implements Runnable {
+    /** Exit code when a check (such as parity) failed. */
+    public static final int CHECK_FAILED = 1;
+    /** Exit code for malformed input files or options. */
+    public static final int BAD_INPUT = 2;
+    /** Exit code for an unexpected internal error. */
+    public static final int INTERNAL_ERROR = 3;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Entry point. */
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, also used by tests to run commands in-process. */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Vane());
+        cli.setExecutionExceptionHandler(Vane::handle);
+        return cli;
+    }
+
+    private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+        PrintWriter err = cli.getErr();
+        if (e instanceof InvalidInputException || e instanceof UncheckedIOException) {
+            err.println("vane " + cli.getCommandName() + ": error: " + e.getMessage());
+            err.flush();
+            return BAD_INPUT;
+        }
+        err.println("vane " + cli.getCommandName() + ": internal error: " + e);
+        e.printStackTrace(err);
+        err.flush();
+        return INTERNAL_ERROR;
+    }
+
+    /** Reports the version from the jar manifest (or "dev" when run from classes). */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Vane.class.getPackage().getImplementationVersion();
+            return new String[]{"vane " + (v == null ? "dev" : v) + " (Java " + Runtime.version() + ")"};
+        }
+    }
+}
