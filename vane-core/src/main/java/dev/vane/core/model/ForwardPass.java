@@ -56,12 +56,12 @@ final class ForwardPass {
         int half = c.headDim() / 2;
         this.cos = new float[tokens * half];
         this.sin = new float[tokens * half];
-        double[] inv = model.inverseFrequencies();
+        float[] inv = model.inverseFrequencies();
         for (int r = 0; r < rows; r++) {
             for (int col = 0; col < columns; col++) {
                 int position = Math.max(0, call.tokenIndex(r, col));    // padding: any position, never attended
                 for (int i = 0; i < half; i++) {
-                    double angle = position * inv[i];
+                    float angle = position * inv[i];     // float32 product, as transformers computes it
                     cos[(r * columns + col) * half + i] = (float) Math.cos(angle);
                     sin[(r * columns + col) * half + i] = (float) Math.sin(angle);
                 }

@@ -31,7 +31,7 @@ public final class Model implements AutoCloseable {
     private final Matrix unembedding;
     private final float[] finalNorm;
     private final LayerWeights[] layers;
-    private final double[] inverseFrequencies;
+    private final float[] inverseFrequencies;
 
     private Model(Path directory, ModelConfig config, TensorSource weights) {
         this.directory = directory;
@@ -46,7 +46,10 @@ public final class Model implements AutoCloseable {
         for (int l = 0; l < layers.length; l++) {
             layers[l] = loadLayer(l);
         }
-        this.inverseFrequencies = config.ropeScaling().inverseFrequencies(config.ropeTheta(), config.headDim());
+        // transformers keeps the frequencies in float32; rounding them the same way keeps long positions faithful.
+        double[] inv = config.ropeScaling().inverseFrequencies(config.ropeTheta(), config.headDim());
+        this.inverseFrequencies = new float[inv.length];
+        for (int i = 0; i < inv.length; i++) inverseFrequencies[i] = (float) inv[i];
     }
 
     /**
@@ -165,7 +168,7 @@ public final class Model implements AutoCloseable {
         return layers[l];
     }
 
-    double[] inverseFrequencies() {
+    float[] inverseFrequencies() {
         return inverseFrequencies;
     }
 

@@ -128,7 +128,10 @@ public final class Matrix {
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             acc = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, x, off + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        // Lanes are summed in a fixed order: reduceLanes(ADD) may change its order when the JIT recompiles,
+        // which would make identical calls differ in the last bits.
+        float sum = 0;
+        for (int lane = 0; lane < F.length(); lane++) sum += acc.lane(lane);
         for (; i < n; i++) {
             sum += w[i] * x[off + i];
         }

@@ -20,6 +20,25 @@ final class Fixtures {
         return HF.resolve(family);
     }
 
+    /**
+     * Runs {@code model} until two consecutive forward calls give bit-identical logits (at most 50 calls).
+     *
+     * <p>Needed before comparing two calls bit for bit: {@code Matrix.dot} sums vector lanes in an order that
+     * differs between the interpreter and the C2-compiled kernel, so calls made while the JIT warms up differ in
+     * the last bits (see {@code MatrixTest.matmulIsReproducibleAcrossJitWarmUp}).
+     */
+    static void warmUp(Model model) {
+        int[] tokens = new int[24];
+        for (int i = 0; i < tokens.length; i++) tokens[i] = 1 + (i * 37) % (model.config().vocabSize() - 1);
+        float[] previous = null;
+        int stable = 0;
+        for (int i = 0; i < 50 && stable < 3; i++) {
+            float[] now = model.forward(dev.vane.core.model.Batch.of(tokens), dev.vane.core.hook.Hooks.none()).logits(0).data();
+            stable = java.util.Arrays.equals(now, previous) ? stable + 1 : 0;
+            previous = now;
+        }
+    }
+
     /** {@code sequences[index]} of the family's reference.json. */
     static int[] sequence(String family, int index) {
         try {

@@ -286,6 +286,45 @@ class ModelConfigTest {
     }
 
     @Test
+    void oddHeadDimIsRejected() throws IOException {
+        assertConfigError(llama("\"head_dim\": 15"), "head_dim", "15");
+    }
+
+    @Test
+    void unsupportedActivationIsNamed() throws IOException {
+        assertConfigError(llama("\"hidden_act\": \"relu\""), "relu", "not supported");
+    }
+
+    @Test
+    void nonPositiveSizesAreRejected() throws IOException {
+        assertConfigError(llama("").replace("\"vocab_size\": 100", "\"vocab_size\": 0"), "vocab_size", "positive");
+    }
+
+    @Test
+    void slidingLayersWithoutAWindowAreRejected() throws IOException {
+        assertConfigError(llama("\"layer_types\": [\"sliding_attention\", \"full_attention\"]"), "sliding_window");
+    }
+
+    @Test
+    void layerTypesDecideWhichLayersSlide() throws IOException {
+        ModelConfig c = ModelConfig.read(write(llama(
+                "\"layer_types\": [\"full_attention\", \"sliding_attention\"], \"sliding_window\": 4")));
+        assertThat(c.slidingWindow()).isEqualTo(4);
+        assertThat(c.slidingLayers()).containsExactly(false, true);
+    }
+
+    @Test
+    void qwen2SlidingWindowOnlyWhenEnabled() throws IOException {
+        String base = llama("\"sliding_window\": 16, \"max_window_layers\": 1").replace("\"llama\"", "\"qwen2\"");
+        ModelConfig off = ModelConfig.read(write(base));
+        assertThat(off.slidingWindow()).isZero();
+        assertThat(off.slidingLayers()).containsExactly(false, false);
+        ModelConfig on = ModelConfig.read(write(base.replace("\"sliding_window\"", "\"use_sliding_window\": true, \"sliding_window\"")));
+        assertThat(on.slidingWindow()).isEqualTo(16);
+        assertThat(on.slidingLayers()).containsExactly(false, true);
+    }
+
+    @Test
     void layerTypesMustMatchLayerCount() throws IOException {
         assertConfigError(llama("\"layer_types\": [\"full_attention\"], \"sliding_window\": 4"),
                 "layer_types", "1 entries", "2 layers");

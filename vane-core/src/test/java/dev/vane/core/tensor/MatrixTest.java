@@ -5,10 +5,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -141,6 +145,23 @@ class MatrixTest {
             m32.readRow(r, dst);
             for (int c = 0; c < cols; c++) assertThat((double) dst[c]).isEqualTo(f32.values()[r * cols + c]);
         }
+    }
+
+    /**
+     * The same product, computed in a fresh JVM before and after the JIT compiles {@code Matrix.dot}, must be
+     * bit-identical. {@code FloatVector.reduceLanes(ADD)} would not guarantee it: it sums the lanes in an order the
+     * Vector API leaves unspecified, and the interpreted fallback and the C2 intrinsic differ, so the kernel sums
+     * the lanes itself in a fixed order.
+     */
+    @Test
+    void matmulIsReproducibleAcrossJitWarmUp() throws IOException, InterruptedException {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(java.toString(), "--add-modules=jdk.incubator.vector",
+                "-cp", System.getProperty("java.class.path"), MatmulReproducibilityProbe.class.getName())
+                .redirectErrorStream(true).start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as(output).isZero();
     }
 
     private static void assertBitsEqual(float actual, float expected, int r, int c) {

@@ -14,6 +14,7 @@ import dev.vane.core.model.LogitsMode;
 import dev.vane.core.model.Model;
 import dev.vane.core.safetensors.SafetensorsFile;
 import dev.vane.core.tensor.FloatTensor;
+import dev.vane.core.tokenize.Tokenizer;
 import dev.vane.lab.kl.TokenKl;
 
 import java.io.IOException;
@@ -103,8 +104,24 @@ public final class Parity {
             parity.runCase(cases, progress, c, "greedy", parity::greedy);
             parity.runCase(cases, progress, c, "greedy_steered", parity::greedy);
             if (c.has("grad")) cases.add(CaseResult.skipped("grad", "needs the backward pass (not built yet)"));
-            if (root.has("tokenization")) cases.add(CaseResult.skipped("tokenization", "needs the tokenizer (not built yet)"));
-            if (root.has("chat_templates")) cases.add(CaseResult.skipped("chat_templates", "needs chat templates (not built yet)"));
+            if (root.has("tokenization") || root.has("chat_templates")) {
+                if (!Files.isRegularFile(modelDir.resolve("tokenizer.json"))) {
+                    String reason = "no tokenizer.json in the model directory";
+                    if (root.has("tokenization")) cases.add(CaseResult.skipped("tokenization", reason));
+                    if (root.has("chat_templates")) cases.add(CaseResult.skipped("chat_templates", reason));
+                } else {
+                    try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {
+                        if (root.has("tokenization")) {
+                            progress.accept("tokenization");
+                            cases.add(TextCases.tokenization(tokenizer, root.get("tokenization")));
+                        }
+                        if (root.has("chat_templates")) {
+                            progress.accept("chat_templates");
+                            cases.add(TextCases.chatTemplates(tokenizer, root.get("chat_templates")));
+                        }
+                    }
+                }
+            }
             return new ParityReport(modelDir, json, cases);
         }
     }

@@ -1,0 +1,100 @@
+package dev.vane.cli;
+
+import dev.vane.core.InvalidInputException;
+import dev.vane.core.generate.ChatPrompt;
+import dev.vane.core.generate.Completion;
+import dev.vane.core.generate.Generator;
+import dev.vane.core.generate.SamplingParams;
+import dev.vane.core.hook.Hooks;
+import dev.vane.core.model.Model;
+import dev.vane.core.tokenize.ChatMessage;
+import dev.vane.core.tokenize.Tokenizer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code vane chat}: an interactive conversation with streamed answers. */
+@Command(name = "chat",
+        description = {"Talk with a model in the terminal. Answers stream as they are generated; the conversation "
+                + "is kept until /reset.",
+                "Commands: /reset (forget the conversation), /system TEXT (set the system message and reset), "
+                        + "/quit (or end of input)."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  vane chat", "  vane chat --model ~/models/Llama-3.2-1B-Instruct --temperature 0.7 --seed 3"},
+        mixinStandardHelpOptions = true)
+final class ChatCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    ModelOption modelOption;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "Initial system message.")
+    String system;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        SamplingParams params = sampling.params();
+        try (Model model = Model.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
+            tokenizer.chatTemplate().orElseThrow(() -> new InvalidInputException(model.directory(),
+                    "the model has no chat_template in tokenizer_config.json"));
+            Generator generator = new Generator(model, tokenizer);
+            List<ChatMessage> conversation = new ArrayList<>();
+            err.println("Chatting with " + model.directory() + " (/reset, /system TEXT, /quit)");
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            int turn = 0;
+            while (true) {
+                err.print("> ");
+                err.flush();
+                String line = in.readLine();
+                if (line == null || line.strip().equals("/quit")) break;
+                line = line.strip();
+                if (line.isEmpty()) continue;
+                if (line.equals("/reset")) {
+                    conversation.clear();
+                    err.println("(conversation reset)");
+                    continue;
+                }
+                if (line.startsWith("/system")) {
+                    system = line.substring("/system".length()).strip();
+                    conversation.clear();
+                    err.println("(system message set; conversation reset)");
+                    continue;
+                }
+                List<ChatMessage> messages = new ArrayList<>();
+                if (system != null && !system.isEmpty()) messages.add(ChatMessage.system(system));
+                messages.addAll(conversation);
+                messages.add(ChatMessage.user(line));
+                try {
+                    int[] ids = ChatPrompt.encode(tokenizer, messages, "");
+                    Completion c = generator.generate(List.of(ids), params.withSeed(params.seed() + turn++),
+                            new Hooks(), (row, id, text) -> {
+                                out.print(text);
+                                out.flush();
+                            }).getFirst();
+                    out.println();
+                    out.flush();
+                    conversation.add(ChatMessage.user(line));
+                    conversation.add(ChatMessage.assistant(c.text()));
+                } catch (InvalidInputException e) {
+                    err.println("error: " + e.getMessage() + " (try /reset)");
+                }
+            }
+        }
+        return 0;
+    }
+}
