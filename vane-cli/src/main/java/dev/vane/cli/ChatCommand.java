@@ -44,6 +44,9 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = "--system", paramLabel = "TEXT", description = "Initial system message.")
     String system;
 
+    /** Where the user's lines come from (tests replace it). */
+    java.io.InputStream input = System.in;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -55,7 +58,7 @@ final class ChatCommand implements Callable<Integer> {
             Generator generator = new Generator(model, tokenizer);
             List<ChatMessage> conversation = new ArrayList<>();
             err.println("Chatting with " + model.directory() + " (/reset, /system TEXT, /quit)");
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            BufferedReader in = new BufferedReader(new InputStreamReader(input, StandardCharsets.UTF_8));
             int turn = 0;
             while (true) {
                 err.print("> ");

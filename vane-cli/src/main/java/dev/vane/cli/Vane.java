@@ -43,6 +43,12 @@ public final class Vane implements Runnable {
 
     /** Entry point. */
     public static void main(String[] args) {
+        // Libraries (DJL) log through SLF4J: show their warnings, not their chatter, on stderr.
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
+        // DJL probes for CUDA at start-up; Vane runs on the CPU, so a failed probe is not worth a warning.
+        System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda", "error");
         System.exit(commandLine().execute(args));
     }
 

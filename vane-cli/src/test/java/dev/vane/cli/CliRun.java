@@ -6,8 +6,15 @@ import java.io.StringWriter;
 /** Runs the vane command line in-process and captures what it printed. */
 record CliRun(int exitCode, String out, String err) {
     static CliRun of(String... args) {
+        return withInput("", args);
+    }
+
+    /** Runs with {@code input} as the standard input of interactive commands. */
+    static CliRun withInput(String input, String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();
         var cli = Vane.commandLine();
+        ((ChatCommand) cli.getSubcommands().get("chat").getCommand()).input =
+                new java.io.ByteArrayInputStream(input.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         int code = cli.execute(args);

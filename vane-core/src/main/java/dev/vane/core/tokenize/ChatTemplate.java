@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * A Hugging Face chat template (Jinja) that turns a conversation into the model's prompt text, rendered as
@@ -32,8 +31,6 @@ import java.util.regex.Pattern;
  * }</pre>
  */
 public final class ChatTemplate {
-    private static final Pattern NEWLINE = Pattern.compile("\r\n|\r|\n");
-
     private final String source;
     private final String jinjaSource;
     private final Map<String, String> specialTokens;
@@ -42,7 +39,7 @@ public final class ChatTemplate {
 
     ChatTemplate(String source, Map<String, String> specialTokens, String origin) {
         this.source = Objects.requireNonNull(source, "source");
-        this.jinjaSource = asJinja2Reads(source);
+        this.jinjaSource = TemplateSource.forJinjava(source);
         this.specialTokens = Map.copyOf(specialTokens);
         this.origin = origin;
         this.jinjava = TemplateEnvironment.create();
@@ -58,15 +55,6 @@ public final class ChatTemplate {
      */
     public static ChatTemplate of(String source, Map<String, String> specialTokens) {
         return new ChatTemplate(source, specialTokens, "chat template");
-    }
-
-    /**
-     * Jinja2's lexer normalises every line break of the source to {@code \n} and drops one trailing newline
-     * ({@code keep_trailing_newline=False}); jinjava does neither.
-     */
-    private static String asJinja2Reads(String source) {
-        String normalised = NEWLINE.matcher(source).replaceAll("\n");
-        return normalised.endsWith("\n") ? normalised.substring(0, normalised.length() - 1) : normalised;
     }
 
     /** The Jinja source as it was read. */

@@ -2,22 +2,27 @@ package dev.vane.core.tokenize;
 
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter.InterpreterScopeClosable;
+import com.hubspot.jinjava.lib.tag.ElseTag;
 import com.hubspot.jinjava.lib.tag.ForTag;
 import com.hubspot.jinjava.objects.collections.PyList;
+import com.hubspot.jinjava.tree.Node;
 import com.hubspot.jinjava.tree.TagNode;
 import com.hubspot.jinjava.tree.parse.TagToken;
 import com.hubspot.jinjava.util.ForLoop;
+import com.hubspot.jinjava.util.LengthLimitingStringBuilder;
 import com.hubspot.jinjava.util.ObjectIterator;
 import com.hubspot.jinjava.util.ObjectTruthValue;
 import org.apache.commons.lang3.tuple.Pair;
 
 import java.util.ArrayList;
+import java.util.LinkedList;
 import java.util.List;
 import java.util.Map;
 
 /**
- * jinjava's {@code for} tag plus Jinja2's loop filter, {@code {% for m in messages if m.role != 'system' %}}.
- * jinjava itself evaluates {@code messages if ...} as one expression and silently renders nothing.
+ * jinjava's {@code for} tag plus what Jinja2's has and jinjava's lacks: the loop filter,
+ * {@code {% for m in messages if m.role != 'system' %}} (jinjava evaluates {@code messages if ...} as one
+ * expression and silently renders nothing), and {@code {% else %}} for a loop that ran zero times.
  *
  * <p>As in Jinja2, the condition is evaluated for each item with the loop variables bound, and the loop then runs
  * over the items that passed, so {@code loop.index}, {@code loop.first}, {@code loop.last} and {@code loop.length}
@@ -34,27 +39,54 @@ final class LoopFilterForTag extends ForTag {
     @SuppressWarnings("try") // the scope only needs closing
     public String interpretUnchecked(TagNode tagNode, JinjavaInterpreter interpreter) {
         Pair<List<String>, String> varsAndExpression = getLoopVarsAndExpression((TagToken) tagNode.getMaster());
-        String expression = varsAndExpression.getRight();
         List<String> vars = varsAndExpression.getLeft();
+        String expression = varsAndExpression.getRight();
         int filter = filterKeyword(expression);
         String iterable = filter < 0 ? expression : expression.substring(0, filter).trim();
         Object collection = interpreter.resolveELExpression(iterable, tagNode.getLineNumber());
         ForLoop items = ObjectIterator.getLoop(collection);
         // Loops with an empty body render no nodes, so they are charged per iteration up front.
         RenderBudget.charge(Math.max(0, items.getLength()));
-        if (filter < 0) return renderForCollection(tagNode, interpreter, vars, collection);
 
-        String condition = expression.substring(filter + 2).trim();
-        List<Object> kept = new ArrayList<>();
-        try (InterpreterScopeClosable scope = interpreter.enterScope()) {
-            while (items.hasNext()) {
-                Object item = items.next();
-                bind(interpreter, vars, interpreter.wrap(item));
-                Object passes = interpreter.resolveELExpression(condition, tagNode.getLineNumber());
-                if (ObjectTruthValue.evaluate(passes)) kept.add(item);
+        Object loopOver = collection;
+        if (filter >= 0) {
+            String condition = expression.substring(filter + 2).trim();
+            List<Object> kept = new ArrayList<>();
+            try (InterpreterScopeClosable scope = interpreter.enterScope()) {
+                while (items.hasNext()) {
+                    Object item = items.next();
+                    bind(interpreter, vars, interpreter.wrap(item));
+                    Object passes = interpreter.resolveELExpression(condition, tagNode.getLineNumber());
+                    if (ObjectTruthValue.evaluate(passes)) kept.add(item);
+                }
             }
+            loopOver = kept;
         }
-        return renderForCollection(tagNode, interpreter, vars, kept);
+
+        int elseAt = elseBranch(tagNode);
+        if (elseAt < 0) return renderForCollection(tagNode, interpreter, vars, loopOver);
+        LinkedList<Node> children = tagNode.getChildren();
+        if (ObjectIterator.getLoop(loopOver).hasNext()) {
+            TagNode body = new TagNode(this, (TagToken) tagNode.getMaster(), tagNode.getSymbols());
+            body.setChildren(new LinkedList<>(children.subList(0, elseAt)));
+            body.setParent(tagNode.getParent());
+            return renderForCollection(body, interpreter, vars, loopOver);
+        }
+        LengthLimitingStringBuilder out = new LengthLimitingStringBuilder(interpreter.getConfig().getMaxOutputSize());
+        for (Node node : children.subList(elseAt + 1, children.size())) out.append(node.render(interpreter));
+        return out.toString();
+    }
+
+    /**
+     * The position of a {@code {% else %}} among the loop's own children, or -1. Jinja2 renders what follows it
+     * when the loop ran zero times; jinjava would render it on every iteration.
+     */
+    private static int elseBranch(TagNode tagNode) {
+        List<Node> children = tagNode.getChildren();
+        for (int i = 0; i < children.size(); i++) {
+            if (children.get(i) instanceof TagNode t && t.getTag() instanceof ElseTag) return i;
+        }
+        return -1;
     }
 
     /** Binds the loop variables to one item as ForTag does: one name, or unpacking a (key, value) pair or a list. */

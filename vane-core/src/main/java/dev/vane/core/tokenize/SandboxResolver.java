@@ -59,8 +59,8 @@ final class SandboxResolver extends CompositeELResolver {
             if (base == null) return null; // a variable: the interpreter resolves it from the context
             context.setPropertyResolved(true);
             if (base instanceof ForLoop loop) return loopAttribute(loop, Objects.toString(property));
-            if ((base instanceof String || base instanceof SafeString) && property instanceof Number index) {
-                return character(base.toString(), index.intValue());
+            if ((base instanceof String || base instanceof SafeString) && isIndex(property)) {
+                return character(base.toString(), Integer.parseInt(property.toString()));
             }
             return null;
         }
@@ -78,6 +78,11 @@ final class SandboxResolver extends CompositeELResolver {
                 case "depth0" -> loop.getDepth0();
                 default -> null;
             };
+        }
+
+        /** jinjava passes {@code s[0]} as the property name "0". */
+        private static boolean isIndex(Object property) {
+            return property instanceof Number || (property instanceof String p && p.matches("-?\\d{1,9}"));
         }
 
         /** {@code s[i]}: Python indexes code points and counts negative indices from the end. */

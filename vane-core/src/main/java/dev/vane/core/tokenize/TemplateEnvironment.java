@@ -56,9 +56,11 @@ final class TemplateEnvironment {
     static Jinjava create() {
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
-                .withLstripBlocks(true)
+                // lstrip_blocks=True is applied to the source by TemplateSource: jinjava's own strips the spaces
+                // before every tag, not only before a tag that starts its line.
+                .withLstripBlocks(false)
                 // jinjava's "false" strips the output's last newline; Jinja2 strips the template source's, which
-                // ChatTemplate does itself (a ChatML render ends in a newline that must stay).
+                // TemplateSource does (a ChatML render ends in a newline that must stay).
                 .withKeepTrailingNewline(true)
                 .withLegacyOverrides(JINJA2_BEHAVIOUR)
                 // jinjava would render {{ }} found inside variable values (a user message saying "{{ 7*7 }}").
