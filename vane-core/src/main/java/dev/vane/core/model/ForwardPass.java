@@ -7,9 +7,10 @@ import dev.vane.core.hook.HookPoint.Kind;
 import dev.vane.core.hook.HookTensor;
 import dev.vane.core.hook.Hooks;
 import dev.vane.core.tensor.FloatTensor;
+import dev.vane.core.tensor.ComputePool;
 import dev.vane.core.tensor.Matrix;
+import dev.vane.core.tensor.VectorMath;
 
-import java.util.stream.IntStream;
 
 /**
  * One forward call of a decoder-only transformer, written to be read top to bottom: embed, then per block
@@ -152,7 +153,7 @@ final class ForwardPass {
         boolean patternHooked = hooks.has(patternPoint);
         // Only a pattern hook needs every probability at once; otherwise each query row is used and dropped.
         float[] pattern = patternHooked ? new float[rows * heads * columns * keyColumns] : null;
-        IntStream.range(0, rows * heads).parallel().forEach(task -> {
+        ComputePool.get().parallelFor(rows * heads, task -> {
             int r = task / heads, head = task % heads;
             float[] probs = new float[keyColumns];
             for (int col = 0; col < columns; col++) {
@@ -168,7 +169,7 @@ final class ForwardPass {
         if (patternHooked) {
             hooks.run(new HookTensor(patternPoint, pattern, call, columns, 0, heads, keyColumns,
                     heads * columns * keyColumns, keyColumns, columns * keyColumns, cache.paddingArray()));
-            IntStream.range(0, rows * heads).parallel().forEach(task -> {
+            ComputePool.get().parallelFor(rows * heads, task -> {
                 int r = task / heads, head = task % heads;
                 float[] probs = new float[keyColumns];
                 for (int col = 0; col < columns; col++) {
@@ -200,10 +201,7 @@ final class ForwardPass {
                 probs[j] = Float.NEGATIVE_INFINITY;
                 continue;
             }
-            int kOff = cache.offset(r, g, j);
-            float s = 0;
-            for (int i = 0; i < hd; i++) s += q[qOff + i] * keys[kOff + i];
-            s *= c.attentionScale();
+            float s = VectorMath.dot(q, qOff, keys, cache.offset(r, g, j), hd) * c.attentionScale();
             if (cap > 0) s = cap * (float) Math.tanh(s / cap);
             probs[j] = s;
             max = Math.max(max, s);
@@ -223,10 +221,7 @@ final class ForwardPass {
         int hd = c.headDim(), g = head / c.groupSize();
         int zOff = ((r * columns + col) * c.heads() + head) * hd;
         for (int j = 0; j < keyColumns; j++) {
-            float p = probs[j];
-            if (p == 0f) continue;
-            int vOff = cache.offset(r, g, j);
-            for (int i = 0; i < hd; i++) z[zOff + i] += p * values[vOff + i];
+            if (probs[j] != 0f) VectorMath.axpy(probs[j], values, cache.offset(r, g, j), z, zOff, hd);
         }
     }
 
@@ -304,7 +299,7 @@ final class ForwardPass {
     }
 
     private static void addInPlace(float[] x, float[] y) {
-        for (int i = 0; i < x.length; i++) x[i] += y[i];
+        VectorMath.add(x, y);
     }
 
     /** Runs hooks at a [row, column, width] point, if any are registered there. */

@@ -10,7 +10,6 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.stream.IntStream;
 
 /**
  * A weight matrix [rows, cols] kept in its on-disk dtype (F32, BF16 or F16) over a memory-mapped segment.
@@ -21,17 +20,31 @@ import java.util.stream.IntStream;
  * float[] y = new float[tokens * 256];
  * w.matmul(x, tokens, y);          // y[t] = W . x[t] for every token t
  * }</pre>
+ *
+ * <p>Two kernels, chosen by the number of tokens:
+ * <ul>
+ *   <li>few tokens (decode): memory-bound, so weights are read once, straight from the mapped bytes (bf16
+ *       widened in registers), four rows at a time for independent accumulators;</li>
+ *   <li>many tokens (prefill, extraction): compute-bound, so a block of rows is decoded once into a float
+ *       buffer that stays in L2 and a register-blocked 4 rows x 3 tokens micro-kernel runs over it.</li>
+ * </ul>
+ * Every output is one dot product summed in a fixed order, so results do not depend on threads or JIT state.
  */
 public final class Matrix {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
     /** As many bf16 lanes as float lanes, so one load widens into one float vector. */
     private static final VectorSpecies<Short> BF16_LANES =
-            VectorSpecies.of(short.class, VectorShape.forBitSize(F.length() * 16));
+            VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
     private static final VectorSpecies<Integer> INT_LANES = VectorSpecies.of(int.class, F.vectorShape());
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** Rows per parallel task: enough work to amortise scheduling, few enough to balance two cores. */
-    private static final int ROWS_PER_TASK = 16;
+    /** From this many tokens on, decoding rows once and reusing them beats reading weights per token. */
+    static final int GEMM_MIN_TOKENS = 4;
+    /** Rows decoded together by the GEMM kernel: 64 x 2048 floats = 512 KB, well inside one core's L2. */
+    private static final int GEMM_ROW_BLOCK = 64;
+    /** Rows per unit of parallel work in the decode kernel. */
+    private static final int GEMV_ROW_BLOCK = 16;
 
     private final DType dtype;
     private final MemorySegment data;
@@ -71,22 +84,166 @@ public final class Matrix {
 
     /**
      * {@code out[t, r] = sum_c x[t, c] * W[r, c]} for {@code t < tokens}: x is [tokens, cols], out is
-     * [tokens, rows]. Work is split over rows across cores; each weight row is decoded once and used for all
-     * tokens, so weights are read once per call whatever the batch size.
+     * [tokens, rows]. Work is split over rows across the {@link ComputePool}.
      */
     public void matmul(float[] x, int tokens, float[] out) {
-        int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
-        IntStream.range(0, tasks).parallel().forEach(task -> {
-            float[] w = new float[cols];
-            int end = Math.min(rows, (task + 1) * ROWS_PER_TASK);
-            for (int r = task * ROWS_PER_TASK; r < end; r++) {
-                readRow(r, w);
-                for (int t = 0; t < tokens; t++) {
-                    out[t * rows + r] = dot(w, x, t * cols, cols);
-                }
-            }
-        });
+        if (tokens >= GEMM_MIN_TOKENS) {
+            int blocks = (rows + GEMM_ROW_BLOCK - 1) / GEMM_ROW_BLOCK;
+            ComputePool.get().parallelFor(blocks, b -> gemmBlock(b * GEMM_ROW_BLOCK,
+                    Math.min(rows, (b + 1) * GEMM_ROW_BLOCK), x, tokens, out));
+        } else {
+            int blocks = (rows + GEMV_ROW_BLOCK - 1) / GEMV_ROW_BLOCK;
+            ComputePool.get().parallelFor(blocks, b -> gemvBlock(b * GEMV_ROW_BLOCK,
+                    Math.min(rows, (b + 1) * GEMV_ROW_BLOCK), x, tokens, out));
+        }
     }
+
+    // ---- decode: weights read once, straight from the mapping ------------------------------------------
+
+    private void gemvBlock(int from, int to, float[] x, int tokens, float[] out) {
+        if (dtype == DType.F16) {                 // no vector f16 widening: decode rows, then dot
+            float[] w = new float[cols];
+            for (int r = from; r < to; r++) {
+                readRow(r, w, 0);
+                for (int t = 0; t < tokens; t++) out[t * rows + r] = dot(w, 0, x, t * cols, cols);
+            }
+            return;
+        }
+        int r = from;
+        for (; r + 4 <= to; r += 4) {
+            for (int t = 0; t < tokens; t++) dot4(r, x, t * cols, out, t * rows);
+        }
+        for (; r < to; r++) {
+            for (int t = 0; t < tokens; t++) out[t * rows + r] = dotRow(r, x, t * cols);
+        }
+    }
+
+    /** Rows r..r+3 against one token: four accumulators keep the FMA units busy while weights stream in. */
+    private void dot4(int r, float[] x, int xOff, float[] out, int outOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        long rowBytes = (long) cols * dtype.byteSize();
+        long b0 = r * rowBytes, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+        int c = 0;
+        int bound = F.loopBound(cols);
+        if (dtype == DType.BF16) {
+            for (; c < bound; c += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
+                a0 = bf16(b0 + 2L * c).fma(xv, a0);
+                a1 = bf16(b1 + 2L * c).fma(xv, a1);
+                a2 = bf16(b2 + 2L * c).fma(xv, a2);
+                a3 = bf16(b3 + 2L * c).fma(xv, a3);
+            }
+        } else {
+            for (; c < bound; c += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
+                a0 = f32(b0 + 4L * c).fma(xv, a0);
+                a1 = f32(b1 + 4L * c).fma(xv, a1);
+                a2 = f32(b2 + 4L * c).fma(xv, a2);
+                a3 = f32(b3 + 4L * c).fma(xv, a3);
+            }
+        }
+        float s0 = sum(a0), s1 = sum(a1), s2 = sum(a2), s3 = sum(a3);
+        for (; c < cols; c++) {
+            float xc = x[xOff + c];
+            s0 += weight(r, c) * xc;
+            s1 += weight(r + 1, c) * xc;
+            s2 += weight(r + 2, c) * xc;
+            s3 += weight(r + 3, c) * xc;
+        }
+        out[outOff + r] = s0;
+        out[outOff + r + 1] = s1;
+        out[outOff + r + 2] = s2;
+        out[outOff + r + 3] = s3;
+    }
+
+    private float dotRow(int r, float[] x, int xOff) {
+        FloatVector acc = FloatVector.zero(F);
+        long base = (long) r * cols * dtype.byteSize();
+        int c = 0;
+        int bound = F.loopBound(cols);
+        for (; c < bound; c += L) {
+            FloatVector w = dtype == DType.BF16 ? bf16(base + 2L * c) : f32(base + 4L * c);
+            acc = w.fma(FloatVector.fromArray(F, x, xOff + c), acc);
+        }
+        float s = sum(acc);
+        for (; c < cols; c++) s += weight(r, c) * x[xOff + c];
+        return s;
+    }
+
+    private FloatVector bf16(long byteOffset) {
+        // bf16 is the upper half of a float32: widen to int, shift left 16, reinterpret.
+        ShortVector s = ShortVector.fromMemorySegment(BF16_LANES, data, byteOffset, ByteOrder.LITTLE_ENDIAN);
+        return ((IntVector) s.convertShape(VectorOperators.S2I, INT_LANES, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private FloatVector f32(long byteOffset) {
+        return FloatVector.fromMemorySegment(F, data, byteOffset, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private float weight(int r, int c) {
+        long i = (long) r * cols + c;
+        return switch (dtype) {
+            case F32 -> data.get(F32_LE, 4 * i);
+            case BF16 -> Float.intBitsToFloat(data.get(I16_LE, 2 * i) << 16);
+            case F16 -> Float.float16ToFloat(data.get(I16_LE, 2 * i));
+            default -> throw new IllegalStateException(dtype.toString());
+        };
+    }
+
+    // ---- prefill: rows decoded once per block, register-blocked micro-kernel ---------------------------
+
+    private void gemmBlock(int from, int to, float[] x, int tokens, float[] out) {
+        int n = to - from;
+        float[] w = new float[n * cols];
+        for (int i = 0; i < n; i++) readRow(from + i, w, i * cols);
+        int t = 0;
+        for (; t + 3 <= tokens; t += 3) {           // 3 tokens' inputs stay in L1 while all rows pass by
+            int i = 0;
+            for (; i + 4 <= n; i += 4) kernel4x3(w, i, x, t, out, from + i);
+            for (; i < n; i++) {
+                for (int k = 0; k < 3; k++) out[(t + k) * rows + from + i] = dot(w, i * cols, x, (t + k) * cols, cols);
+            }
+        }
+        for (; t < tokens; t++) {
+            for (int i = 0; i < n; i++) out[t * rows + from + i] = dot(w, i * cols, x, t * cols, cols);
+        }
+    }
+
+    /** out[t..t+2][row..row+3] from decoded rows w[i..i+3]: 12 accumulators, 7 loads per 12 FMAs. */
+    private void kernel4x3(float[] w, int i, float[] x, int t, float[] out, int row) {
+        int w0 = i * cols, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
+        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00,
+                a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
+        int c = 0;
+        for (int bound = F.loopBound(cols); c < bound; c += L) {
+            FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
+            FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
+            FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
+            FloatVector u = FloatVector.fromArray(F, w, w0 + c);
+            a00 = u.fma(v0, a00); a01 = u.fma(v1, a01); a02 = u.fma(v2, a02);
+            u = FloatVector.fromArray(F, w, w1 + c);
+            a10 = u.fma(v0, a10); a11 = u.fma(v1, a11); a12 = u.fma(v2, a12);
+            u = FloatVector.fromArray(F, w, w2 + c);
+            a20 = u.fma(v0, a20); a21 = u.fma(v1, a21); a22 = u.fma(v2, a22);
+            u = FloatVector.fromArray(F, w, w3 + c);
+            a30 = u.fma(v0, a30); a31 = u.fma(v1, a31); a32 = u.fma(v2, a32);
+        }
+        float[] s = {sum(a00), sum(a01), sum(a02), sum(a10), sum(a11), sum(a12),
+                sum(a20), sum(a21), sum(a22), sum(a30), sum(a31), sum(a32)};
+        for (; c < cols; c++) {
+            for (int ri = 0; ri < 4; ri++) {
+                float wv = w[w0 + ri * cols + c];
+                for (int k = 0; k < 3; k++) s[ri * 3 + k] += wv * x[x0 + k * cols + c];
+            }
+        }
+        for (int ri = 0; ri < 4; ri++) {
+            for (int k = 0; k < 3; k++) out[(t + k) * rows + row + ri] = s[ri * 3 + k];
+        }
+    }
+
+    // ---- shared pieces ---------------------------------------------------------------------------------
 
     /** Decodes row {@code r} into {@code dst[0..cols)} as float32. */
     public void readRow(int r, float[] dst) {
@@ -98,43 +255,23 @@ public final class Matrix {
         long base = (long) r * cols * dtype.byteSize();
         switch (dtype) {
             case F32 -> MemorySegment.copy(data, F32_LE, base, dst, off, cols);
-            case BF16 -> readBf16(base, dst, off);
+            case BF16 -> {
+                int c = 0;
+                for (int bound = F.loopBound(cols); c < bound; c += L) bf16(base + 2L * c).intoArray(dst, off + c);
+                for (; c < cols; c++) dst[off + c] = Float.intBitsToFloat(data.get(I16_LE, base + 2L * c) << 16);
+            }
             case F16 -> {
-                for (int c = 0; c < cols; c++) {
-                    dst[off + c] = Float.float16ToFloat(data.get(I16_LE, base + 2L * c));
-                }
+                for (int c = 0; c < cols; c++) dst[off + c] = Float.float16ToFloat(data.get(I16_LE, base + 2L * c));
             }
             default -> throw new IllegalStateException(dtype.toString());
         }
     }
 
-    private void readBf16(long base, float[] dst, int off) {
-        // bf16 is the upper half of a float32: widen to int, shift left 16, reinterpret.
-        int c = 0;
-        for (int bound = F.loopBound(cols); c < bound; c += F.length()) {
-            ShortVector s = ShortVector.fromMemorySegment(BF16_LANES, data, base + 2L * c, ByteOrder.LITTLE_ENDIAN);
-            IntVector i = (IntVector) s.convertShape(VectorOperators.S2I, INT_LANES, 0);
-            i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, off + c);
-        }
-        for (; c < cols; c++) {
-            dst[off + c] = Float.intBitsToFloat(data.get(I16_LE, base + 2L * c) << 16);
-        }
+    private static float dot(float[] w, int wOff, float[] x, int xOff, int n) {
+        return VectorMath.dot(w, wOff, x, xOff, n);
     }
 
-    /** Dot product of {@code w[0..n)} with {@code x[off..off+n)}. */
-    static float dot(float[] w, float[] x, int off, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            acc = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, x, off + i), acc);
-        }
-        // Lanes are summed in a fixed order: reduceLanes(ADD) may change its order when the JIT recompiles,
-        // which would make identical calls differ in the last bits.
-        float sum = 0;
-        for (int lane = 0; lane < F.length(); lane++) sum += acc.lane(lane);
-        for (; i < n; i++) {
-            sum += w[i] * x[off + i];
-        }
-        return sum;
+    private static float sum(FloatVector v) {
+        return VectorMath.sum(v);
     }
 }
