@@ -17,7 +17,8 @@ import java.io.UncheckedIOException;
         mixinStandardHelpOptions = true,
         versionProvider = Vane.Version.class,
         description = "Open up open-weight LLMs: find, steer and stress-test safety behaviour.",
-        subcommands = {GenerateCommand.class, ChatCommand.class, ParityCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {GenerateCommand.class, ChatCommand.class, ParityCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {
                 "  vane parity --model fixtures/hf/llama3",

@@ -63,6 +63,23 @@ public final class KvCache {
         padding = null;
     }
 
+    /**
+     * Drops every column from {@code length} on, keeping the first {@code length} (a shared prefix such as a
+     * long prompt can then be continued several ways without recomputing it).
+     */
+    public void truncate(int length) {
+        if (length < 0 || length > this.length) {
+            throw new IllegalArgumentException("cannot truncate a cache of " + this.length + " columns to " + length);
+        }
+        if (padding != null) {
+            for (int p : padding) {
+                if (length > 0 && length < p) throw new IllegalArgumentException("truncation inside a row's padding");
+            }
+        }
+        this.length = length;
+        if (length == 0) padding = null;
+    }
+
     /** Offset of (row, kvHead, column) in a layer's array. */
     int offset(int row, int kvHead, int column) {
         return ((row * kvHeads + kvHead) * capacity + column) * headDim;

@@ -36,13 +36,28 @@ public final class ChatTemplate {
     private final Map<String, String> specialTokens;
     private final String origin;
     private final Jinjava jinjava;
+    /** Why the template cannot render whatever the messages (Jinja2 would not compile it), or null. */
+    private final String compileProblem;
 
     ChatTemplate(String source, Map<String, String> specialTokens, String origin) {
         this.source = Objects.requireNonNull(source, "source");
-        this.jinjaSource = TemplateSource.forJinjava(source);
+        TemplateSource read = TemplateSource.read(source);
+        this.jinjaSource = read.jinjava();
         this.specialTokens = Map.copyOf(specialTokens);
         this.origin = origin;
         this.jinjava = TemplateEnvironment.create();
+        this.compileProblem = unknownNames(read, jinjava);
+    }
+
+    /** Jinja2 refuses to compile a template that names a filter or test it does not have; jinjava renders "". */
+    private static String unknownNames(TemplateSource read, Jinjava jinjava) {
+        for (String name : read.filterNames()) {
+            if (jinjava.getGlobalContext().getFilter(name) == null) return "no filter named '" + name + "'";
+        }
+        for (String name : read.testNames()) {
+            if (jinjava.getGlobalContext().getExpTest(name) == null) return "no test named '" + name + "'";
+        }
+        return null;
     }
 
     /**
@@ -71,6 +86,7 @@ public final class ChatTemplate {
      *                               problem when the template cannot be rendered
      */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        if (compileProblem != null) throw new InvalidInputException(origin + ": cannot render: " + compileProblem);
         List<Map<String, Object>> chat = new ArrayList<>(messages.size());
         for (ChatMessage m : messages) {
             Map<String, Object> message = new LinkedHashMap<>();

@@ -4,6 +4,7 @@ import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter.InterpreterScopeClosable;
 import com.hubspot.jinjava.lib.tag.ElseTag;
 import com.hubspot.jinjava.lib.tag.ForTag;
+import com.hubspot.jinjava.objects.SafeString;
 import com.hubspot.jinjava.objects.collections.PyList;
 import com.hubspot.jinjava.tree.Node;
 import com.hubspot.jinjava.tree.TagNode;
@@ -22,7 +23,8 @@ import java.util.Map;
 /**
  * jinjava's {@code for} tag plus what Jinja2's has and jinjava's lacks: the loop filter,
  * {@code {% for m in messages if m.role != 'system' %}} (jinjava evaluates {@code messages if ...} as one
- * expression and silently renders nothing), and {@code {% else %}} for a loop that ran zero times.
+ * expression and silently renders nothing), {@code {% else %}} for a loop that ran zero times, and iterating
+ * over the characters of a string.
  *
  * <p>As in Jinja2, the condition is evaluated for each item with the loop variables bound, and the loop then runs
  * over the items that passed, so {@code loop.index}, {@code loop.first}, {@code loop.last} and {@code loop.length}
@@ -43,7 +45,7 @@ final class LoopFilterForTag extends ForTag {
         String expression = varsAndExpression.getRight();
         int filter = filterKeyword(expression);
         String iterable = filter < 0 ? expression : expression.substring(0, filter).trim();
-        Object collection = interpreter.resolveELExpression(iterable, tagNode.getLineNumber());
+        Object collection = characters(interpreter.resolveELExpression(iterable, tagNode.getLineNumber()));
         ForLoop items = ObjectIterator.getLoop(collection);
         // Loops with an empty body render no nodes, so they are charged per iteration up front.
         RenderBudget.charge(Math.max(0, items.getLength()));
@@ -87,6 +89,12 @@ final class LoopFilterForTag extends ForTag {
             if (children.get(i) instanceof TagNode t && t.getTag() instanceof ElseTag) return i;
         }
         return -1;
+    }
+
+    /** A string iterates over its characters in Python; jinjava would run the loop once with the whole string. */
+    private static Object characters(Object collection) {
+        if (!(collection instanceof String || collection instanceof SafeString)) return collection;
+        return collection.toString().codePoints().mapToObj(Character::toString).toList();
     }
 
     /** Binds the loop variables to one item as ForTag does: one name, or unpacking a (key, value) pair or a list. */

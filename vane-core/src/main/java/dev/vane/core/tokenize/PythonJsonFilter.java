@@ -175,7 +175,7 @@ final class PythonJsonFilter implements Filter {
                     case '\b' -> out.append("\\b");
                     case '\f' -> out.append("\\f");
                     default -> {
-                        if (c < 0x20 || (ensureAscii && c > 0x7f)) out.append(String.format("\\u%04x", (int) c));
+                        if (c < 0x20 || (ensureAscii && c > 0x7e)) out.append(String.format("\\u%04x", (int) c));
                         else out.append(c);
                     }
                 }

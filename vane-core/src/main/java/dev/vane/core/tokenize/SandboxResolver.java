@@ -9,6 +9,7 @@ import com.hubspot.jinjava.objects.SafeString;
 import com.hubspot.jinjava.util.ForLoop;
 import jinjava.javax.el.CompositeELResolver;
 import jinjava.javax.el.ELContext;
+import jinjava.javax.el.ELException;
 import jinjava.javax.el.ELResolver;
 import jinjava.javax.el.MethodNotFoundException;
 import jinjava.javax.el.PropertyNotWritableException;
@@ -85,11 +86,14 @@ final class SandboxResolver extends CompositeELResolver {
             return property instanceof Number || (property instanceof String p && p.matches("-?\\d{1,9}"));
         }
 
-        /** {@code s[i]}: Python indexes code points and counts negative indices from the end. */
+        /**
+         * {@code s[i]}: Python indexes code points and counts negative indices from the end; out of range is
+         * undefined, as Jinja2 makes it.
+         */
         private static String character(String s, int index) {
             int length = s.codePointCount(0, s.length());
             int i = index < 0 ? index + length : index;
-            if (i < 0 || i >= length) throw new IndexOutOfBoundsException("string index out of range");
+            if (i < 0 || i >= length) return null;
             int at = s.offsetByCodePoints(0, i);
             return s.substring(at, at + Character.charCount(s.codePointAt(at)));
         }
@@ -99,21 +103,28 @@ final class SandboxResolver extends CompositeELResolver {
             if (base == null) return null;
             String name = Objects.toString(method);
             Object[] args = params == null ? new Object[0] : params;
-            Object result;
             if ((base instanceof Filter && name.equals("filter"))
                     || (base instanceof ExpTest && (name.equals("evaluate") || name.equals("evaluateNegated")))) {
                 return filtersAndTests.invoke(context, base, method, paramTypes, params);
-            } else if ((base instanceof String || base instanceof SafeString) && PythonStrings.METHODS.contains(name)) {
-                result = PythonStrings.call(base.toString(), name, args);
-            } else if (base instanceof Map<?, ?> map && isDictMethod(name, args.length)) {
-                result = dictMethod(map, name, args);
-            } else if (base instanceof List<?> list && isListMethod(name, args.length)) {
-                result = listMethod(list, name, args);
-            } else if (base instanceof ForLoop loop && name.equals("cycle") && args.length > 0) {
-                result = loop.cycle(args.length == 1 && args[0] instanceof Object[] a ? a : args);
-            } else {
-                throw new MethodNotFoundException("'" + name + "' is not available in chat templates (on "
-                        + typeName(base) + ")");
+            }
+            Object result;
+            try {
+                if ((base instanceof String || base instanceof SafeString) && PythonStrings.METHODS.contains(name)) {
+                    result = PythonStrings.call(base.toString(), name, args);
+                } else if (base instanceof Map<?, ?> map && isDictMethod(name, args.length)) {
+                    result = dictMethod(map, name, args);
+                } else if (base instanceof List<?> list && isListMethod(name, args.length)) {
+                    result = listMethod(list, name, args);
+                } else if (base instanceof ForLoop loop && name.equals("cycle") && args.length > 0) {
+                    result = loop.cycle(args.length == 1 && args[0] instanceof Object[] a ? a : args);
+                } else {
+                    throw new MethodNotFoundException("'" + name + "' is not available in chat templates (on "
+                            + typeName(base) + ")");
+                }
+            } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+                // jinjava swallows IllegalArgumentException from a call and reports "cannot find method"; the
+                // Python-style message says what was wrong.
+                throw new ELException(typeName(base) + "." + name + "(): " + e.getMessage());
             }
             context.setPropertyResolved(true);
             return result;

@@ -82,7 +82,7 @@ final class TemplateEnvironment {
         jinjava.registerTag(new LoopFilterForTag());
         jinjava.registerFilter(new PythonJsonFilter());
         jinjava.registerFilter(new PythonTrimFilter());
-        Jinja2TypeTest.ALL.forEach(jinjava::registerExpTest);
+        Jinja2TypeCheck.ALL.forEach(jinjava::registerExpTest);
         jinjava.registerFunction(new ELFunctionDefinition("", "raise_exception", TemplateFunctions.class,
                 "raiseException", Object.class));
         jinjava.registerFunction(new ELFunctionDefinition("", "strftime_now", TemplateFunctions.class,

@@ -1,11 +1,13 @@
 package dev.vane.core.tokenize;
 
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Rewrites a Jinja2 template's source so that jinjava reads it as Jinja2's lexer would, for the three lexer rules
- * jinjava gets wrong:
+ * A Jinja2 template's source rewritten so that jinjava reads it as Jinja2 does, and the filter and test names it
+ * uses. jinjava differs from Jinja2's lexer and parser in these ways, all handled here:
  * <ul>
  *   <li>line breaks: Jinja2 turns {@code \r\n} and {@code \r} into {@code \n} and drops one trailing newline
  *       ({@code keep_trailing_newline=False});
@@ -14,32 +16,39 @@ import java.util.regex.Pattern;
  *       {@code "{{ role }} {% endif %}"} would lose its space. lstrip is therefore done here and switched off in
  *       jinjava;
  *   <li>{@code {%+ ... %}}, which turns lstrip off for one tag, is unknown to jinjava: the {@code +} is removed
- *       (after lstrip was skipped for that tag).
+ *       (after lstrip was skipped for that tag);
+ *   <li>a {@code }}} closing nested dict literals inside an expression ends the expression for jinjava; a space
+ *       is put between the braces;
+ *   <li>string literals may use all of Python's escapes ({@code '\u005Cu00e9'}, {@code '\x41'}), of which
+ *       jinjava's scanner knows only a few; they are decoded;
+ *   <li>an unknown filter or test is an error when Jinja2 compiles the template; jinjava silently renders
+ *       nothing. The names are collected so {@link ChatTemplate} can check them.
  * </ul>
- * and two parser rules: {@code }}} closing nested dict literals inside an expression ends the expression for
- * jinjava (a space is put between the braces), and string literals in tags and expressions may use all of Python's escapes
- * ({@code '\u00e9'}, {@code '\x41'}), of which jinjava's scanner knows only a few; they are decoded here. Text
- * outside tags, comments and {@code {% raw %}} blocks are otherwise copied unchanged.
+ * Text outside tags and everything inside comments and {@code {% raw %}} blocks is copied unchanged.
  *
  * <pre>{@code
- * TemplateSource.forJinjava("{% for m in messages %}\n    {% if m.role %}x {% endif %}\n{% endfor %}\n")
+ * TemplateSource.read("{% for m in messages %}\n    {% if m.role %}x {% endif %}\n{% endfor %}\n").jinjava()
  *     -> "{% for m in messages %}\n{% if m.role %}x {% endif %}\n{% endfor %}"
  * }</pre>
+ *
+ * @param jinjava     the source for jinjava (configured with trim_blocks and without lstrip_blocks)
+ * @param filterNames the filters the template applies ({@code x | trim} gives "trim")
+ * @param testNames   the tests the template uses ({@code x is not defined} gives "defined")
  */
-final class TemplateSource {
+record TemplateSource(String jinjava, Set<String> filterNames, Set<String> testNames) {
     private static final Pattern NEWLINE = Pattern.compile("\r\n|\r|\n");
     private static final Pattern RAW_BEGIN = Pattern.compile("\\{%[-+]?\\s*raw\\s*[-+]?%}");
     private static final Pattern RAW_END = Pattern.compile("\\{%[-+]?\\s*endraw\\s*[-+]?%}");
+    private static final Pattern FILTER = Pattern.compile("\\|\\s*([A-Za-z_][A-Za-z0-9_]*)");
+    private static final Pattern TEST = Pattern.compile("(?<![A-Za-z0-9_.])is\\s+(?:not\\s+)?([A-Za-z_][A-Za-z0-9_]*)");
 
-    private TemplateSource() {
-    }
-
-    /** The source as jinjava (configured with trim_blocks and without lstrip_blocks) must see it. */
-    static String forJinjava(String jinja2Source) {
+    /** Reads a template as Jinja2 would. */
+    static TemplateSource read(String jinja2Source) {
         String s = NEWLINE.matcher(jinja2Source).replaceAll("\n");
         if (s.endsWith("\n")) s = s.substring(0, s.length() - 1);
 
         StringBuilder out = new StringBuilder(s.length());
+        StringBuilder code = new StringBuilder(); // tag and expression bodies with string literals blanked
         int i = 0;
         while (i < s.length()) {
             int open = s.indexOf('{', i);
@@ -56,7 +65,7 @@ final class TemplateSource {
             }
             if (kind == '{') {
                 out.append("{{");
-                i = copyCode(s, open + 2, "}}", out);
+                i = copyCode(s, open + 2, "}}", out, code);
                 continue;
             }
             boolean keepIndent = open + 2 < s.length() && s.charAt(open + 2) == '+';
@@ -68,10 +77,17 @@ final class TemplateSource {
                 continue;
             }
             out.append("{%");
-            i = copyCode(s, open + (keepIndent ? 3 : 2), "%}", out);
+            i = copyCode(s, open + (keepIndent ? 3 : 2), "%}", out, code);
             if (RAW_BEGIN.matcher(s).region(open, i).matches()) i = rawBlock(s, i, out);
         }
-        return out.toString();
+        return new TemplateSource(out.toString(), names(FILTER, code), names(TEST, code));
+    }
+
+    private static Set<String> names(Pattern pattern, CharSequence code) {
+        Set<String> names = new TreeSet<>();
+        Matcher m = pattern.matcher(code);
+        while (m.find()) names.add(m.group(1));
+        return Set.copyOf(names);
     }
 
     /**
@@ -88,21 +104,25 @@ final class TemplateSource {
     /**
      * Copies a tag or expression body starting at {@code from} up to and including the {@code close} that ends
      * it (outside string literals and brackets), and returns the index after it. String literals are rewritten
-     * to the escapes jinjava knows.
+     * to the escapes jinjava knows; the body without its strings is added to {@code code}.
      */
-    private static int copyCode(String s, int from, String close, StringBuilder out) {
+    private static int copyCode(String s, int from, String close, StringBuilder out, StringBuilder code) {
         int depth = 0;
         int i = from;
+        code.append(' ');
         while (i < s.length()) {
             char c = s.charAt(i);
             if (c == '\'' || c == '"') {
                 i = copyString(s, i, out);
+                code.append(" '' "); // names inside strings are not filters
                 continue;
             }
             if (depth == 0 && s.startsWith(close, i)) {
                 out.append(close);
+                code.append(" ;");
                 return i + close.length();
             }
+            code.append(c);
             if (c == '{' || c == '[' || c == '(') depth++;
             else if ((c == '}' || c == ']' || c == ')') && depth > 0) depth--;
             out.append(c);

@@ -199,6 +199,9 @@ class ChatTemplateTest {
                 .isEqualTo("1F:user;2:assistant;3L:user;");
         assertThat(ChatTemplate.of(template, Map.of()).render(List.of(ChatMessage.system("s")), false))
                 .isEmpty();
+        // A string is iterated by character, filter included (Jinja2: "h-\u00e9-o-").
+        assertThat(ChatTemplate.of("{% for c in messages[0].content if c != 'l' %}{{ c }}-{% endfor %}", Map.of())
+                .render(List.of(ChatMessage.user("h\u00e9llo")), false)).isEqualTo("h-\u00e9-o-");
     }
 
     @Test

@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.function.Predicate;
 
 /**
- * The Jinja2 type tests whose answer differs in jinjava, with Python's meaning: a string is
+ * The Jinja2 type tests ({@code x is iterable}) whose answer differs in jinjava, with Python's meaning: a string is
  * {@code iterable} and a {@code sequence} (Llama 3.1's template tests {@code message.content is iterable} to decide
  * whether to JSON-encode a tool result), and a bool is a {@code number}.
  *
@@ -17,17 +17,17 @@ import java.util.function.Predicate;
  * {% if message.content is mapping or message.content is iterable %}{{ message.content | tojson }}{% endif %}
  * }</pre>
  */
-final class Jinja2TypeTest implements ExpTest {
+final class Jinja2TypeCheck implements ExpTest {
     /** The tests to register in place of jinjava's. */
-    static final List<Jinja2TypeTest> ALL = List.of(
-            new Jinja2TypeTest("iterable", Jinja2TypeTest::isIterable),
-            new Jinja2TypeTest("sequence", Jinja2TypeTest::isIterable), // str, list, tuple and dict all have len and []
-            new Jinja2TypeTest("number", v -> v instanceof Number || v instanceof Boolean));
+    static final List<Jinja2TypeCheck> ALL = List.of(
+            new Jinja2TypeCheck("iterable", Jinja2TypeCheck::isIterable),
+            new Jinja2TypeCheck("sequence", Jinja2TypeCheck::isIterable), // str, list, tuple and dict all have len and []
+            new Jinja2TypeCheck("number", v -> v instanceof Number || v instanceof Boolean));
 
     private final String name;
     private final Predicate<Object> test;
 
-    private Jinja2TypeTest(String name, Predicate<Object> test) {
+    private Jinja2TypeCheck(String name, Predicate<Object> test) {
         this.name = name;
         this.test = test;
     }

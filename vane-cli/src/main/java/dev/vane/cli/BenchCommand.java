@@ -1,0 +1,95 @@
+package dev.vane.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vane.lab.bench.BenchResult;
+import dev.vane.lab.bench.BenchShape;
+import dev.vane.lab.bench.Benchmark;
+import dev.vane.lab.bench.SyntheticCheckpoint;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code vane bench}: speed of the engine on a synthetic checkpoint of a real model's shape. */
+@Command(name = "bench",
+        description = {"Measure the engine on a synthetic checkpoint with the exact layout of a public model "
+                + "(random bf16 weights, written once and cached under $VANE_CACHE or ~/.cache/vane/bench).",
+                "Figures: load time, prefill (1 x 512), batch extraction (32 x 64 with every layer's resid_post "
+                        + "cached), decode at context 128 and 1024, steering overhead (a vector added at every "
+                        + "layer), peak resident memory, memory bandwidth (STREAM triad) and decode as a fraction "
+                        + "of it. Timed figures are medians of --runs. bench/compare.sh puts them beside PyTorch's."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  vane bench --shape qwen2.5-0.5b",
+                "  vane bench --shape llama-3.2-1b --threads 2 --runs 5 --json",
+                "  vane bench --shape tinyllama-1.1b --prepare     # only write the checkpoint, print its folder"},
+        mixinStandardHelpOptions = true)
+final class BenchCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--shape", required = true, paramLabel = "NAME",
+            description = "Model shape: qwen2.5-0.5b, llama-3.2-1b, tinyllama-1.1b (or tiny, for a quick check).")
+    String shape;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--runs", paramLabel = "R", defaultValue = "3", description = "Runs per figure; the median is reported (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--prepare", description = "Write the synthetic checkpoint if needed and print its folder; measure nothing.")
+    boolean prepare;
+
+    @Option(names = "--json", description = "Print the figures as one JSON object.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        BenchShape s = BenchShape.byName(shape);
+        if (runs < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--runs must be >= 1");
+        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        if (n < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be >= 1");
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Path dir = SyntheticCheckpoint.ensure(s, SyntheticCheckpoint.defaultRoot(), m -> { err.println(m); err.flush(); });
+        if (prepare) {
+            out.println(dir);
+            out.flush();
+            return 0;
+        }
+        BenchResult r = new Benchmark(dir, s.shapeName(), n, runs, m -> { err.println("bench: " + m); err.flush(); }).run();
+        if (json) {
+            ObjectNode o = new ObjectMapper().createObjectNode();
+            o.put("shape", r.shape());
+            o.put("threads", r.threads());
+            o.put("load_s", r.loadS());
+            o.put("prefill_tok_s", r.prefillTokS());
+            o.put("extract_tok_s", r.extractTokS());
+            o.put("decode_tok_s_128", r.decodeTokS128());
+            o.put("decode_tok_s_1024", r.decodeTokS1024());
+            o.put("steer_overhead_pct", r.steerOverheadPct());
+            o.put("peak_rss_mb", r.peakRssMb());
+            o.put("bandwidth_gb_s", r.bandwidthGbS());
+            o.put("decode_bandwidth_pct", r.decodeBandwidthPct());
+            o.put("weight_bytes_per_token", r.weightBytesPerToken());
+            out.println(o.toString());
+        } else {
+            out.printf("shape %s, %d threads, median of %d runs%n", r.shape(), r.threads(), runs);
+            out.printf("  load                 %10.3f s%n", r.loadS());
+            out.printf("  prefill (1 x 512)    %10.1f tokens/s%n", r.prefillTokS());
+            out.printf("  extraction (32 x 64) %10.1f tokens/s%n", r.extractTokS());
+            out.printf("  decode @128          %10.2f tokens/s%n", r.decodeTokS128());
+            out.printf("  decode @1024         %10.2f tokens/s%n", r.decodeTokS1024());
+            out.printf("  steering overhead    %10.1f %%%n", r.steerOverheadPct());
+            out.printf("  peak RSS             %10.0f MB (weights %.0f MB)%n", r.peakRssMb(), r.weightBytesPerToken() / 1e6);
+            out.printf("  memory bandwidth     %10.1f GB/s%n", r.bandwidthGbS());
+            out.printf("  decode / bandwidth   %10.1f %%%n", r.decodeBandwidthPct());
+        }
+        out.flush();
+        return 0;
+    }
+}
