@@ -85,11 +85,13 @@ public final class Generator {
             KvCache cache = model.newCache(rows, longest + steps);
             ForwardResult out = model.forward(Batch.of(prompts.toArray(int[][]::new)), hooks, cache, LogitsMode.LAST);
             int[] next = new int[rows];
+            float[] logits = new float[model.config().vocabSize()];
             for (int step = 0; step < steps; step++) {
                 int active = 0;
                 for (int r = 0; r < rows; r++) {
                     if (finish[r] != null) continue;        // finished rows are fed their last token, ignored
-                    int token = samplers[r].next(out.lastLogits(r), history[r], length[r]);
+                    out.lastLogits(r, logits);
+                    int token = samplers[r].next(logits, history[r], length[r]);
                     history[r][length[r]++] = token;
                     generated[r]++;
                     next[r] = token;

@@ -32,9 +32,8 @@ final class ForwardPass {
     private final int rows;
     private final int columns;
     private final int tokens;
-    /** RoPE rotation of each (row, column): cos and sin for each frequency. */
-    private final float[] cos;
-    private final float[] sin;
+    /** Buffers of this call, reused from the cache's previous call of the same size. */
+    private final Workspace ws;
 
     ForwardPass(Model model, Batch batch, Hooks hooks, KvCache cache, LogitsMode logitsMode) {
         this.model = model;
@@ -54,9 +53,10 @@ final class ForwardPass {
                         + "model's context (max_position_embeddings " + c.maxPositions() + ")");
             }
         }
+        this.ws = cache.workspace(c, tokens);
+        // RoPE rotation of each (row, column): cos and sin for each frequency.
         int half = c.headDim() / 2;
-        this.cos = new float[tokens * half];
-        this.sin = new float[tokens * half];
+        float[] cos = ws.cos, sin = ws.sin;
         float[] inv = model.inverseFrequencies();
         for (int r = 0; r < rows; r++) {
             for (int col = 0; col < columns; col++) {
@@ -75,7 +75,7 @@ final class ForwardPass {
         float[] x = embed();
         hook(HookPoint.of(-1, Kind.EMBED), x, d);
 
-        float[] normed = new float[tokens * d];
+        float[] normed = ws.normed;
         for (int l = 0; l < c.layers(); l++) {
             LayerWeights w = model.layer(l);
             hook(HookPoint.of(l, Kind.RESID_PRE), x, d);
@@ -103,7 +103,8 @@ final class ForwardPass {
 
     private float[] embed() {
         int d = c.dModel();
-        float[] x = new float[tokens * d];
+        float[] x = ws.x;
+        java.util.Arrays.fill(x, 0f);                                  // padding columns stay zero
         for (int r = 0; r < rows; r++) {
             for (int col = 0; col < columns; col++) {
                 int id = batch.tokens()[r][col];
@@ -123,9 +124,11 @@ final class ForwardPass {
 
     private float[] attention(int layer, LayerWeights w, float[] h) {
         int hd = c.headDim(), heads = c.heads(), kvHeads = c.kvHeads();
-        float[] q = linear(w.q(), w.qBias(), h);
-        float[] k = linear(w.k(), w.kBias(), h);
-        float[] v = linear(w.v(), w.vBias(), h);
+        float[] q = ws.q, k = ws.k, v = ws.v;
+        Matrix.matmulAll(new Matrix[]{w.q(), w.k(), w.v()}, h, tokens, new float[][]{q, k, v});
+        addBias(q, w.qBias());
+        addBias(k, w.kBias());
+        addBias(v, w.vBias());
         if (c.qkNorm()) {
             rmsNorm(q, w.qNorm(), q, hd);
             rmsNorm(k, w.kNorm(), k, hd);
@@ -148,14 +151,15 @@ final class ForwardPass {
                 }
 
         int keyColumns = start + columns;
-        float[] z = new float[tokens * heads * hd];
+        float[] z = ws.z;
+        java.util.Arrays.fill(z, 0f);
         HookPoint patternPoint = HookPoint.of(layer, Kind.PATTERN);
         boolean patternHooked = hooks.has(patternPoint);
         // Only a pattern hook needs every probability at once; otherwise each query row is used and dropped.
         float[] pattern = patternHooked ? new float[rows * heads * columns * keyColumns] : null;
         ComputePool.get().parallelFor(rows * heads, task -> {
             int r = task / heads, head = task % heads;
-            float[] probs = new float[keyColumns];
+            float[] probs = probabilities(keyColumns);
             for (int col = 0; col < columns; col++) {
                 if (call.tokenIndex(r, col) < 0) continue;             // padding query: z stays zero
                 attendRow(layer, q, r, head, col, keyColumns, probs);
@@ -171,7 +175,7 @@ final class ForwardPass {
                     heads * columns * keyColumns, keyColumns, columns * keyColumns, cache.paddingArray()));
             ComputePool.get().parallelFor(rows * heads, task -> {
                 int r = task / heads, head = task % heads;
-                float[] probs = new float[keyColumns];
+                float[] probs = probabilities(keyColumns);
                 for (int col = 0; col < columns; col++) {
                     if (call.tokenIndex(r, col) < 0) continue;
                     System.arraycopy(pattern, ((r * heads + head) * columns + col) * keyColumns, probs, 0, keyColumns);
@@ -180,7 +184,19 @@ final class ForwardPass {
             });
         }
         hookHeads(HookPoint.of(layer, Kind.Z), z, heads);
-        return linear(w.o(), w.oBias(), z);
+        return linear(w.o(), w.oBias(), z, ws.attnOut);
+    }
+
+    /** Per-thread buffer for one query's attention probabilities, grown as the context grows. */
+    private static final ThreadLocal<float[]> PROBS = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] probabilities(int n) {
+        float[] p = PROBS.get();
+        if (p.length < n) {
+            p = new float[Math.max(n, 2 * p.length)];
+            PROBS.set(p);
+        }
+        return p;
     }
 
     /** Softmax attention probabilities of one query over all key columns (masked ones zero). */
@@ -226,11 +242,13 @@ final class ForwardPass {
     }
 
     private float[] mlp(LayerWeights w, float[] h) {
-        float[] gate = linear(w.gate(), w.gateBias(), h);
-        float[] up = linear(w.up(), w.upBias(), h);
+        float[] gate = ws.gate, up = ws.up;
+        Matrix.matmulAll(new Matrix[]{w.gate(), w.up()}, h, tokens, new float[][]{gate, up});
+        addBias(gate, w.gateBias());
+        addBias(up, w.upBias());
         Activation act = c.activation();
         for (int i = 0; i < gate.length; i++) gate[i] = act.apply(gate[i]) * up[i];
-        return linear(w.down(), w.downBias(), gate);
+        return linear(w.down(), w.downBias(), gate, ws.mlpOut);
     }
 
     private float[] unembed(float[] normed) {
@@ -240,10 +258,10 @@ final class ForwardPass {
         int positions = columns;
         if (logitsMode == LogitsMode.LAST) {
             positions = 1;
-            input = new float[rows * d];
+            input = ws.lastNormed(rows * d);
             for (int r = 0; r < rows; r++) System.arraycopy(normed, (r * columns + columns - 1) * d, input, r * d, d);
         }
-        float[] logits = new float[rows * positions * vocab];
+        float[] logits = ws.logits(rows * positions * vocab);
         model.unembedding().matmul(input, rows * positions, logits);
         float cap = c.finalSoftcap();
         if (cap > 0) {
@@ -259,15 +277,18 @@ final class ForwardPass {
 
     // ---- building blocks -------------------------------------------------------------------------------
 
-    /** y = W x + b for every token of the call. */
-    private float[] linear(Matrix w, float[] bias, float[] x) {
-        float[] y = new float[tokens * w.rows()];
+    /** y = W x + b for every token of the call, into {@code y}. */
+    private float[] linear(Matrix w, float[] bias, float[] x, float[] y) {
         w.matmul(x, tokens, y);
-        if (bias != null) {
-            for (int t = 0; t < tokens; t++)
-                for (int i = 0; i < bias.length; i++) y[t * bias.length + i] += bias[i];
-        }
+        addBias(y, bias);
         return y;
+    }
+
+    /** Adds {@code bias} to every token's vector (nothing when there is no bias). */
+    private void addBias(float[] y, float[] bias) {
+        if (bias == null) return;
+        for (int t = 0; t < tokens; t++)
+            for (int i = 0; i < bias.length; i++) y[t * bias.length + i] += bias[i];
     }
 
     /** RMSNorm over consecutive groups of {@code width} values: x / rms(x) * (offset + w). */
@@ -290,7 +311,7 @@ final class ForwardPass {
                 int base = (t * heads + h) * hd;
                 for (int i = 0; i < half; i++) {
                     float x1 = x[base + i], x2 = x[base + half + i];
-                    float co = cos[trig + i], si = sin[trig + i];
+                    float co = ws.cos[trig + i], si = ws.sin[trig + i];
                     x[base + i] = x1 * co - x2 * si;
                     x[base + half + i] = x2 * co + x1 * si;
                 }

@@ -9,6 +9,9 @@ import java.util.Arrays;
  * What one forward call produced: logits for the positions asked for (see {@link LogitsMode}).
  * Activations go to the caches of the call's reading hooks.
  *
+ * <p>The logits live in the KV cache's buffers, which the next call on the same cache reuses: read them (the
+ * accessors copy) before continuing the sequence.
+ *
  * <pre>{@code
  * ForwardResult out = model.forward(Batch.of(ids), new Hooks());
  * FloatTensor logits = out.logits(0);      // [pos, vocab] of row 0, padding removed
@@ -43,6 +46,14 @@ public final class ForwardResult {
         int positions = mode == LogitsMode.LAST ? 1 : call.columns();
         int from = (row * positions + positions - 1) * vocab;
         return Arrays.copyOfRange(logits, from, from + vocab);
+    }
+
+    /** Copies the logits at the last position of {@code row} into {@code dst} (no allocation). */
+    public void lastLogits(int row, float[] dst) {
+        if (mode == LogitsMode.NONE) throw new IllegalStateException("no logits were computed (LogitsMode.NONE)");
+        int vocab = vocab();
+        int positions = mode == LogitsMode.LAST ? 1 : call.columns();
+        System.arraycopy(logits, (row * positions + positions - 1) * vocab, dst, 0, vocab);
     }
 
     /** How the call's columns map to token positions. */

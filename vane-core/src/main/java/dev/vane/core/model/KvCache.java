@@ -23,6 +23,7 @@ public final class KvCache {
     private final int headDim;
     private int length;
     private int[] padding;
+    private Workspace workspace;
 
     public KvCache(ModelConfig config, int rows, int capacity) {
         if (rows <= 0 || capacity <= 0) throw new IllegalArgumentException("rows and capacity must be positive");
@@ -78,6 +79,12 @@ public final class KvCache {
         }
         this.length = length;
         if (length == 0) padding = null;
+    }
+
+    /** Buffers for a call of {@code tokens} tokens: the previous call's when the size matches. */
+    Workspace workspace(ModelConfig config, int tokens) {
+        if (workspace == null || workspace.tokens != tokens) workspace = new Workspace(config, tokens);
+        return workspace;
     }
 
     /** Offset of (row, kvHead, column) in a layer's array. */

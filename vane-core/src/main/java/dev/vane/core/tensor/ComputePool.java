@@ -1,17 +1,19 @@
 package dev.vane.core.tensor;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
  * A fixed set of threads that the kernels split their work over: {@code parallelFor(n, body)} runs
- * {@code body(i)} for every chunk i in [0, n), chunks dealt out in contiguous ranges, the calling thread doing
+ * {@code body(i)} for every i in [0, n), dealt out in one contiguous range per thread, the calling thread doing
  * the first range. A fixed pool keeps the thread count a setting ({@code --threads}) and the partitioning
- * deterministic; the hand-off costs a few microseconds, far below one matrix product. Bodies must not call
- * {@code parallelFor} themselves (the workers would wait on each other).
+ * deterministic.
+ *
+ * <p>A decode step hands work to the pool a few hundred times, so the hand-off must cost microseconds: workers
+ * spin for a short while after each job before they park, and the caller spins while waiting for them.
+ * Bodies must not call {@code parallelFor} themselves.
  *
  * <pre>{@code
  * ComputePool.setThreads(2);
@@ -19,18 +21,30 @@ import java.util.function.IntConsumer;
  * }</pre>
  */
 public final class ComputePool {
+    /** How long an idle worker spins before parking: covers the gap between two kernels of one step. */
+    private static final long SPIN_NANOS = 200_000;
     private static volatile ComputePool shared = new ComputePool(Runtime.getRuntime().availableProcessors());
 
     private final int threads;
-    private final ExecutorService workers;
+    private final Worker[] workers;
+    private final Object callerLock = new Object();
+    private volatile boolean shutdown;
+
+    // The current job, published by bumping `generation` after the fields are written.
+    private IntConsumer body;
+    private int size;
+    private int parts;
+    private final AtomicInteger generation = new AtomicInteger();
+    private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
     private ComputePool(int threads) {
         this.threads = Math.max(1, threads);
-        this.workers = this.threads == 1 ? null : Executors.newFixedThreadPool(this.threads - 1, r -> {
-            Thread t = new Thread(r, "vane-compute");
-            t.setDaemon(true);
-            return t;
-        });
+        this.workers = new Worker[this.threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker(i + 1);
+            workers[i].start();
+        }
     }
 
     /** The pool the engine uses. */
@@ -44,7 +58,8 @@ public final class ComputePool {
         if (shared.threads == threads) return;
         ComputePool old = shared;
         shared = new ComputePool(threads);
-        if (old.workers != null) old.workers.shutdown();
+        old.shutdown = true;
+        for (Worker w : old.workers) LockSupport.unpark(w);
     }
 
     /** Number of threads, the caller included. */
@@ -59,35 +74,71 @@ public final class ComputePool {
             for (int i = 0; i < n; i++) body.accept(i);
             return;
         }
-        CountDownLatch done = new CountDownLatch(parts - 1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        for (int p = 1; p < parts; p++) {
-            int from = (int) ((long) n * p / parts), to = (int) ((long) n * (p + 1) / parts);
-            workers.execute(() -> {
-                try {
-                    for (int i = from; i < to; i++) body.accept(i);
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
-                } finally {
-                    done.countDown();
+        synchronized (callerLock) {          // one job at a time; concurrent callers queue here
+            this.body = body;
+            this.size = n;
+            this.parts = parts;
+            failure.set(null);
+            pending.set(parts - 1);
+            generation.incrementAndGet();
+            for (int p = 1; p < parts; p++) {
+                if (workers[p - 1].parked) LockSupport.unpark(workers[p - 1]);
+            }
+            try {
+                runPart(body, n, parts, 0);
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);  // still wait: workers may be writing the caller's arrays
+            }
+            while (pending.get() > 0) Thread.onSpinWait();
+            this.body = null;
+            Throwable t = failure.get();
+            if (t instanceof RuntimeException re) throw re;
+            if (t instanceof Error err) throw err;
+            if (t != null) throw new IllegalStateException(t);
+        }
+    }
+
+    private static void runPart(IntConsumer body, int n, int parts, int part) {
+        int from = (int) ((long) n * part / parts), to = (int) ((long) n * (part + 1) / parts);
+        for (int i = from; i < to; i++) body.accept(i);
+    }
+
+    private final class Worker extends Thread {
+        private final int part;
+        volatile boolean parked;
+
+        Worker(int part) {
+            super("vane-compute-" + part);
+            this.part = part;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            int seen = generation.get();
+            while (!shutdown) {
+                long spinUntil = System.nanoTime() + SPIN_NANOS;
+                while (generation.get() == seen && !shutdown) {
+                    if (System.nanoTime() < spinUntil) {
+                        Thread.onSpinWait();
+                    } else {
+                        parked = true;
+                        if (generation.get() == seen && !shutdown) LockSupport.park(this);
+                        parked = false;
+                    }
                 }
-            });
+                if (shutdown) return;
+                seen = generation.get();
+                if (part < parts) {
+                    try {
+                        runPart(body, size, parts, part);
+                    } catch (Throwable t) {
+                        failure.compareAndSet(null, t);
+                    } finally {
+                        pending.decrementAndGet();
+                    }
+                }
+            }
         }
-        int end = (int) ((long) n / parts);
-        try {
-            for (int i = 0; i < end; i++) body.accept(i);
-        } catch (Throwable t) {
-            failure.compareAndSet(null, t);     // still wait: workers may be writing the caller's arrays
-        }
-        try {
-            done.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for workers", e);
-        }
-        Throwable t = failure.get();
-        if (t instanceof RuntimeException re) throw re;
-        if (t instanceof Error err) throw err;
-        if (t != null) throw new IllegalStateException(t);
     }
 }

@@ -87,22 +87,37 @@ public final class Matrix {
      * [tokens, rows]. Work is split over rows across the {@link ComputePool}.
      */
     public void matmul(float[] x, int tokens, float[] out) {
-        if (tokens >= GEMM_MIN_TOKENS) {
-            int blocks = (rows + GEMM_ROW_BLOCK - 1) / GEMM_ROW_BLOCK;
-            ComputePool.get().parallelFor(blocks, b -> gemmBlock(b * GEMM_ROW_BLOCK,
-                    Math.min(rows, (b + 1) * GEMM_ROW_BLOCK), x, tokens, out));
-        } else {
-            int blocks = (rows + GEMV_ROW_BLOCK - 1) / GEMV_ROW_BLOCK;
-            ComputePool.get().parallelFor(blocks, b -> gemvBlock(b * GEMV_ROW_BLOCK,
-                    Math.min(rows, (b + 1) * GEMV_ROW_BLOCK), x, tokens, out));
+        matmulAll(new Matrix[]{this}, x, tokens, new float[][]{out});
+    }
+
+    /**
+     * Several products of the same input in one parallel region ({@code outs[i] = x . ms[i]^T}): q, k and v,
+     * or gate and up, are one hand-off to the pool instead of three or two. All matrices need {@code x}'s
+     * column count.
+     */
+    public static void matmulAll(Matrix[] ms, float[] x, int tokens, float[][] outs) {
+        boolean gemm = tokens >= GEMM_MIN_TOKENS;
+        int block = gemm ? GEMM_ROW_BLOCK : GEMV_ROW_BLOCK;
+        int[] firstBlock = new int[ms.length + 1];
+        for (int i = 0; i < ms.length; i++) {
+            if (ms[i].cols != ms[0].cols) throw new IllegalArgumentException("matrices differ in columns");
+            firstBlock[i + 1] = firstBlock[i] + (ms[i].rows + block - 1) / block;
         }
+        ComputePool.get().parallelFor(firstBlock[ms.length], b -> {
+            int i = 0;
+            while (b >= firstBlock[i + 1]) i++;
+            Matrix m = ms[i];
+            int from = (b - firstBlock[i]) * block, to = Math.min(m.rows, from + block);
+            if (gemm) m.gemmBlock(from, to, x, tokens, outs[i]);
+            else m.gemvBlock(from, to, x, tokens, outs[i]);
+        });
     }
 
     // ---- decode: weights read once, straight from the mapping ------------------------------------------
 
     private void gemvBlock(int from, int to, float[] x, int tokens, float[] out) {
         if (dtype == DType.F16) {                 // no vector f16 widening: decode rows, then dot
-            float[] w = new float[cols];
+            float[] w = scratch(cols);
             for (int r = from; r < to; r++) {
                 readRow(r, w, 0);
                 for (int t = 0; t < tokens; t++) out[t * rows + r] = dot(w, 0, x, t * cols, cols);
@@ -195,7 +210,7 @@ public final class Matrix {
 
     private void gemmBlock(int from, int to, float[] x, int tokens, float[] out) {
         int n = to - from;
-        float[] w = new float[n * cols];
+        float[] w = scratch(n * cols);
         for (int i = 0; i < n; i++) readRow(from + i, w, i * cols);
         int t = 0;
         for (; t + 3 <= tokens; t += 3) {           // 3 tokens' inputs stay in L1 while all rows pass by
@@ -230,6 +245,14 @@ public final class Matrix {
             u = FloatVector.fromArray(F, w, w3 + c);
             a30 = u.fma(v0, a30); a31 = u.fma(v1, a31); a32 = u.fma(v2, a32);
         }
+        int o0 = t * rows + row, o1 = o0 + rows, o2 = o1 + rows;
+        if (c == cols) {                            // the usual case: widths are multiples of the vector
+            out[o0] = sum(a00); out[o1] = sum(a01); out[o2] = sum(a02);
+            out[o0 + 1] = sum(a10); out[o1 + 1] = sum(a11); out[o2 + 1] = sum(a12);
+            out[o0 + 2] = sum(a20); out[o1 + 2] = sum(a21); out[o2 + 2] = sum(a22);
+            out[o0 + 3] = sum(a30); out[o1 + 3] = sum(a31); out[o2 + 3] = sum(a32);
+            return;
+        }
         float[] s = {sum(a00), sum(a01), sum(a02), sum(a10), sum(a11), sum(a12),
                 sum(a20), sum(a21), sum(a22), sum(a30), sum(a31), sum(a32)};
         for (; c < cols; c++) {
@@ -244,6 +267,18 @@ public final class Matrix {
     }
 
     // ---- shared pieces ---------------------------------------------------------------------------------
+
+    /** Per-thread buffer for decoded rows, grown as needed: the kernels allocate nothing per call. */
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] scratch(int n) {
+        float[] s = SCRATCH.get();
+        if (s.length < n) {
+            s = new float[n];
+            SCRATCH.set(s);
+        }
+        return s;
+    }
 
     /** Decodes row {@code r} into {@code dst[0..cols)} as float32. */
     public void readRow(int r, float[] dst) {
