@@ -98,12 +98,13 @@ public final class Benchmark {
             double[] long1024 = new double[runs];
             for (int i = 0; i < runs; i++) long1024[i] = decodeSeconds(model, cache1024, 1024, new Hooks());
 
+            double peakRss = peakRssMb();       // before the triad, whose arrays are not the engine's
             log.accept("memory bandwidth (STREAM triad)");
             double bandwidth = MemoryBandwidth.triad(1 << 25, 5);
             long bytes = model.weightBytesPerToken();
             double secondsPerToken = plainS / DECODE_STEPS;
             return new BenchResult(shape, threads, median(loads), prefill, extract, DECODE_STEPS / plainS,
-                    DECODE_STEPS / median(long1024), (steerS / plainS - 1) * 100, peakRssMb(), bandwidth,
+                    DECODE_STEPS / median(long1024), (steerS / plainS - 1) * 100, peakRss, bandwidth,
                     bytes / secondsPerToken / 1e9 / bandwidth * 100, bytes);
         }
     }
