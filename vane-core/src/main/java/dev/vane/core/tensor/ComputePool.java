@@ -115,7 +115,9 @@ public final class ComputePool {
 
         @Override
         public void run() {
-            int seen = generation.get();
+            // Start from the generation the pool had when it was built (0), not from whatever it is when this
+            // thread first runs: a job posted in between would otherwise be missed and its caller wait forever.
+            int seen = 0;
             while (!shutdown) {
                 long spinUntil = System.nanoTime() + SPIN_NANOS;
                 while (generation.get() == seen && !shutdown) {

@@ -1,6 +1,7 @@
 package dev.vane.core.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -51,17 +52,27 @@ public final class VectorMath {
         for (; i < y.length; i++) y[i] += x[i];
     }
 
+    /** Butterfly permutations: lane i swaps with lane i ^ step, for step = L/2, L/4, ..., 1. */
+    private static final VectorShuffle<Float>[] BUTTERFLY = butterfly();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] butterfly() {
+        int steps = Integer.numberOfTrailingZeros(L);
+        VectorShuffle<Float>[] s = new VectorShuffle[steps];
+        for (int k = 0; k < steps; k++) {
+            int step = L >> (k + 1);
+            s[k] = VectorShuffle.fromOp(F, i -> i ^ step);
+        }
+        return s;
+    }
+
     /**
-     * Sum of the lanes in a fixed order: reduceLanes(ADD) may change its order when the JIT recompiles, which
-     * would make identical calls differ in the last bits.
+     * Sum of the lanes in a fixed order (a butterfly of lane-wise adds). reduceLanes(ADD) may change its order
+     * when the JIT recompiles, which makes identical calls differ in the last bits; lane(i) with a variable
+     * index is not intrinsified, and a temporary array is not always kept off the heap.
      */
     public static float sum(FloatVector v) {
-        // Stored and added as an array: lane(i) with a variable index is not intrinsified and cost the GEMM
-        // kernel 40% of its speed; the small array does not escape, so the JIT keeps it off the heap.
-        float[] lanes = new float[L];
-        v.intoArray(lanes, 0);
-        float s = 0;
-        for (int i = 0; i < L; i++) s += lanes[i];
-        return s;
+        for (VectorShuffle<Float> s : BUTTERFLY) v = v.add(v.rearrange(s));
+        return v.lane(0);
     }
 }
