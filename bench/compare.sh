@@ -7,7 +7,7 @@
 # SHAPE: qwen2.5-0.5b, llama-3.2-1b, tinyllama-1.1b (or tiny). Both sides measure every timed figure as the
 # median of RUNS runs after a warm-up, on THREADS threads. PyTorch is Debian's python3-torch on OpenBLAS
 # (installed here when missing; needs root or sudo), run through bench/torch_baseline.py, which tries fp32
-# and bf16 and counts the better of the two per figure.
+# and bf16 and counts the better of the two per figure. Keep the machine otherwise idle while it runs.
 #
 # Environment:
 #   PROCS=1         repeat each side's whole process this many times and report medians across processes
@@ -39,7 +39,11 @@ as_root() {
 need=()
 [ -x "$PY" ] || need+=(python3)
 { [ -x "$PY" ] && "$PY" -c 'import torch, numpy' 2>/dev/null; } || need+=(python3-torch python3-numpy)
-dpkg-query -W -f='${Status}' libopenblas0-pthread 2>/dev/null | grep -q "install ok installed" || need+=(libopenblas0-pthread)
+# libopenblas0-pthread replaces the reference BLAS as the system's libblas.so.3; torch_baseline.py runs
+# PyTorch on the OpenMP build (libopenblas0-openmp, through LD_LIBRARY_PATH), which shares PyTorch's thread pool.
+for pkg in libopenblas0-pthread libopenblas0-openmp; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
 if [ ${#need[@]} -gt 0 ]; then
   command -v apt-get >/dev/null || die "missing ${need[*]} and no apt-get here: install PyTorch with OpenBLAS for $PY yourself"
   echo "compare.sh: installing ${need[*]} ..." >&2
@@ -58,7 +62,8 @@ b = json.load(open(sys.argv[1]))
 print(f"torch {b['torch_version']} (built with BLAS_INFO={b['torch_build_blas']}), loads {b['libraries'][-1]}")
 for p in b["probes"]:
     print(f"  OpenBLAS core {p['core']:10s} ({p['requested']}): fp32 GEMM 1024^3 {p['gemm_gflop_s']:6.1f} GFLOP/s, GEMV {p['gemv_gb_s']:5.1f} GB/s")
-print(f"using OPENBLAS_CORETYPE={b['chosen_coretype'] or '(OpenBLAS detection)'}: {b['gemm_gflop_s']:.1f} GFLOP/s")
+print(f"using the OpenBLAS {b['variant']} build, OPENBLAS_CORETYPE={b['chosen_coretype'] or '(OpenBLAS detection)'}: "
+      f"{b['gemm_gflop_s']:.1f} GFLOP/s")
 sys.exit(0 if b["gemm_gflop_s"] > 15 else 1)     # the reference BLAS manages about 4
 EOF
 
@@ -69,11 +74,17 @@ dir="$(printf '%s\n' "$dir" | tail -n 1)"
 [ -f "$dir/config.json" ] && [ -f "$dir/model.safetensors" ] || die "no checkpoint in '$dir'"
 echo "$dir ($(du -sh "$dir/model.safetensors" | cut -f1))"
 
+# Warns when something else is using the CPUs (sampled over 2 s; the load average would still count our own
+# previous run).
 load_warning() {
-  local l; l=$(cut -d' ' -f1 /proc/loadavg)
-  awk -v l="$l" -v c="$(nproc)" 'BEGIN { exit !(l > c * 0.5) }' \
-    && echo "compare.sh: warning: load average $l on $(nproc) cores before the $1 run: figures will be noisy" >&2
-  return 0
+  local a b
+  a=$(head -n 1 /proc/stat); sleep 2; b=$(head -n 1 /proc/stat)
+  awk -v a="$a" -v b="$b" -v what="$1" 'BEGIN {
+    n = split(a, x, " "); split(b, y, " "); tot = 0
+    for (i = 2; i <= n; i++) tot += y[i] - x[i]
+    idle = (y[5] - x[5]) + (y[6] - x[6]); busy = tot > 0 ? 100 * (1 - idle / tot) : 0
+    if (busy > 20) printf "compare.sh: warning: the CPUs are %.0f%% busy with something else before the %s run: figures will be noisy\n", busy, what > "/dev/stderr"
+  }'
 }
 
 for p in $(seq 1 "$procs"); do

@@ -28,12 +28,18 @@ Figures (medians of --runs after one warm-up; the same definitions as vane-lab's
 better one (steer_overhead_pct goes with the dtype that won decode_tok_s_128). A dtype whose estimated
 prefill exceeds --budget seconds is abandoned and reported as too slow, so the script never hangs.
 
-OpenBLAS: Debian's OpenBLAS 0.3.21 does not know recent Xeons (e.g. Emerald Rapids, model 207) and falls
-back to its generic Prescott kernels. With --blas-core auto (the default) the parent times a GEMM with the
-detected core and with OPENBLAS_CORETYPE=Haswell / SkylakeX (where the CPU has the instructions) and runs
-the benchmark with the fastest, which is what a careful user (or MKL in PyTorch's wheels) would get.
+OpenBLAS (Debian's python3-torch 1.13 calls whatever libblas.so.3 provides; the reference BLAS by default):
+  * build: with --blas-lib auto (the default) the children load the OpenMP build of OpenBLAS
+    (libopenblas0-openmp) through LD_LIBRARY_PATH when it is installed. It shares PyTorch's OpenMP pool, so
+    --threads N is N threads in all; the pthread build adds a second pool of N spinning threads, which on
+    2 cores made decode erratic (100-400 tokens/s within one run). The system default is left alone.
+  * kernels: OpenBLAS 0.3.21 does not know recent Xeons (e.g. Emerald Rapids, family 6 model 207) and falls
+    back to its generic Prescott kernels. With --blas-core auto the parent times a GEMM with the detected
+    core and with OPENBLAS_CORETYPE=Haswell / SkylakeX (where the CPU has the instructions) and uses the
+    fastest, which is what a careful user (or MKL in PyTorch's wheels) would get.
 """
 import argparse
+import gc
 import json
 import math
 import os
@@ -385,7 +391,9 @@ def build_model(torch, directory, dtype, keep):
                 total += p.numel() * p.element_size()
             return total
 
-    return CausalLM().eval()
+    model = CausalLM().eval()
+    w.clear()       # the classes above (kept alive by reference cycles) close over w: let go of the tensors
+    return model
 
 
 def run_child(args):
@@ -410,8 +418,8 @@ def run_child(args):
         loads, model, keep = [], None, []
         for i in range(args.runs + 1):
             model, keep = None, []               # drop the previous copy first
+            gc.collect()
             t0 = time.perf_counter()
-            keep = []
             model = build_model(torch, args.dir, dtype, keep)
             if i > 0:
                 loads.append(time.perf_counter() - t0)
@@ -436,6 +444,7 @@ def run_child(args):
         t0 = time.perf_counter()
         layer(x, cos, sin, mask, None)
         est_prefill = (time.perf_counter() - t0) * (PREFILL_TOKENS / 64) * len(model.model.layers)
+        model(ids(1, 1), None, "last")          # first touch of every weight page, kernel set-up
         t0 = time.perf_counter()
         model(ids(1, 1), None, "last")
         est_step = time.perf_counter() - t0
@@ -444,7 +453,7 @@ def run_child(args):
         if est_prefill > args.budget or est_step * DECODE_STEPS > args.budget:
             res["too_slow"] = True
             res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-            log(f"[{args.dtype}] too slow for the {args.budget:.0f} s budget: abandoned")
+            log(f"[{args.dtype}] too slow for the {args.budget:g} s budget: abandoned")
             return res
 
         log(f"[{args.dtype}] prefill 1 x {PREFILL_TOKENS}")
@@ -572,6 +581,26 @@ def cpu_flags():
     return set()
 
 
+OPENBLAS_DIRS = {"openmp": "/usr/lib/x86_64-linux-gnu/openblas-openmp",
+                 "pthread": "/usr/lib/x86_64-linux-gnu/openblas-pthread"}
+
+
+def choose_blas_variant(args, env):
+    """Which OpenBLAS build the children load, through LD_LIBRARY_PATH (the system default is untouched).
+    auto: the OpenMP build where installed (libopenblas0-openmp): it runs on PyTorch's own OpenMP pool, so
+    --threads N means N threads in all. The pthread build keeps a second pool of N threads that spin beside
+    PyTorch's, which on 2 cores makes small-matrix work (decode) erratic: 100-400 tokens/s on the same run."""
+    variant = args.blas_lib
+    if variant == "auto":
+        variant = "openmp" if os.path.isdir(OPENBLAS_DIRS["openmp"]) else "system"
+    if variant in OPENBLAS_DIRS:
+        if not os.path.isdir(OPENBLAS_DIRS[variant]):
+            raise SystemExit(f"no {OPENBLAS_DIRS[variant]}: install libopenblas0-{variant}")
+        env["LD_LIBRARY_PATH"] = OPENBLAS_DIRS[variant] + (":" + env["LD_LIBRARY_PATH"]
+                                                           if env.get("LD_LIBRARY_PATH") else "")
+    return variant
+
+
 def choose_blas_core(args, env):
     """OPENBLAS_CORETYPE to use: the given one, or with 'auto' the fastest GEMM among the detected core and
     the kernels the CPU can run. Returns (core or None, list of probe results)."""
@@ -651,6 +680,9 @@ def main():
     ap.add_argument("--timeout", type=float, default=3600.0, help="hard limit in seconds per dtype child")
     ap.add_argument("--blas-core", default="auto",
                     help="OPENBLAS_CORETYPE: auto (fastest GEMM), default (OpenBLAS's detection) or a name")
+    ap.add_argument("--blas-lib", choices=["auto", "openmp", "pthread", "system"], default="auto",
+                    help="OpenBLAS build: auto (openmp where installed), openmp, pthread, or system (libblas.so.3 "
+                         "as update-alternatives selects it)")
     ap.add_argument("--no-triad", action="store_true", help="skip the STREAM triad cross-check")
     ap.add_argument("--blas-check", action="store_true", help="print the BLAS in use and GEMM GFLOP/s, exit")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -670,18 +702,21 @@ def main():
         return 0
 
     env = set_thread_env(dict(os.environ), args.threads)
+    variant = choose_blas_variant(args, env)
     if args.blas_check:
         core, probes = choose_blas_core(args, env)
         r = child(args, ["--blas-check", "--child"], env, 120) if not probes else \
             next(p for p in probes if p["requested"] == (core or "detected"))
         r["chosen_coretype"] = core
+        r["variant"] = variant
         r["probes"] = [{k: p.get(k) for k in ("requested", "core", "gemm_gflop_s", "gemv_gb_s")} for p in probes]
         if args.json:
             print(json.dumps(r))
         else:
             print(f"torch {r.get('torch_version')}, built with BLAS_INFO={r.get('torch_build_blas')}")
             print(f"BLAS libraries loaded: {', '.join(r.get('libraries', [])) or 'none'}")
-            print(f"OpenBLAS in use: {'yes' if r.get('openblas') else 'NO'}; core {r.get('core')}; {r.get('config')}")
+            print(f"OpenBLAS in use: {'yes' if r.get('openblas') else 'NO'} ({variant} build); core {r.get('core')}; "
+                  f"{r.get('config')}")
             for p in r["probes"]:
                 print(f"  probe {p['requested']:9s} core {p['core']}: GEMM {p['gemm_gflop_s']:.1f} GFLOP/s, "
                       f"GEMV {p['gemv_gb_s']:.1f} GB/s")
@@ -709,12 +744,15 @@ def main():
     out["dtype_by_figure"] = won
     out["torch_version"] = first.get("torch_version")
     b = first.get("blas", {})
-    out["blas"] = (f"OpenBLAS ({b.get('core')} kernels; {b.get('config')})" if b.get("openblas")
+    out["blas"] = (f"OpenBLAS {variant} build, {b.get('core')} kernels ({b.get('config')})" if b.get("openblas")
                    else f"not OpenBLAS: {', '.join(b.get('libraries', [])) or 'unknown'}")
     out["openblas"] = bool(b.get("openblas"))
     out["openblas_coretype"] = core
+    out["openblas_build"] = variant
     out["blas_probes"] = [{k: p.get(k) for k in ("requested", "core", "gemm_gflop_s")} for p in probes]
     out["triad_gb_s"] = triad
+    if triad and best.get("decode_tok_s_128"):  # compare.sh recomputes this with vane's bandwidth figure
+        out["decode_bandwidth_pct"] = best["decode_weight_bytes"] * best["decode_tok_s_128"] / 1e9 / triad * 100
     out["configs"] = results
     if args.json:
         print(json.dumps(out))
@@ -728,7 +766,7 @@ def main():
             for dt in dtypes:
                 r = results[dt]
                 row.append(r["error"][:11] if "error" in r else
-                           "too slow" if r.get("too_slow") and f != "peak_rss_mb" else fmt(r.get(f), f))
+                           "too slow" if r.get("too_slow") and f not in ("load_s", "peak_rss_mb") else fmt(r.get(f), f))
             if len(dtypes) > 1:
                 row.append(fmt(best.get(f), f) + (f" {won[f]}" if f in won else ""))
             print(f"{f:22s}" + "".join(f"{c:>12s}" for c in row))

@@ -77,8 +77,20 @@ public record HookPoint(int layer, Kind kind) {
 
     private static final Pattern BLOCK = Pattern.compile("blocks\\.(\\d{1,6})\\.(.+)");
 
-    /** The per-layer point {@code kind} in block {@code layer}. */
+    /** Shared instances for the first layers: the forward pass names a point at every site of every call. */
+    private static final HookPoint[][] SHARED = new HookPoint[256][];
+
+    static {
+        for (int l = 0; l < SHARED.length; l++) {
+            SHARED[l] = new HookPoint[Kind.values().length];
+            for (Kind k : Kind.values()) SHARED[l][k.ordinal()] = new HookPoint(k.perLayer ? l : -1, k);
+        }
+    }
+
+    /** The per-layer point {@code kind} in block {@code layer} (layer ignored for points outside the blocks). */
     public static HookPoint of(int layer, Kind kind) {
+        int l = kind.perLayer ? layer : 0;
+        if (l >= 0 && l < SHARED.length) return SHARED[l][kind.ordinal()];
         return new HookPoint(kind.perLayer ? layer : -1, kind);
     }
 

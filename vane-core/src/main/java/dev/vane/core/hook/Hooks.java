@@ -48,7 +48,7 @@ public final class Hooks {
 
     /** True when at least one hook is registered at {@code point}. */
     public boolean has(HookPoint point) {
-        return byPoint.containsKey(point);
+        return !byPoint.isEmpty() && byPoint.containsKey(point);
     }
 
     /** Runs the hooks at the view's point, in registration order. */

@@ -86,6 +86,8 @@ public final class Benchmark {
 
             log.accept("decode at context 128 (plain and steered)");
             KvCache cache128 = prefilled(model, 128);
+            decodeSeconds(model, cache128, 128, new Hooks());     // warm-up: the JIT compiles both paths first
+            decodeSeconds(model, cache128, 128, steer);
             double[] plain = new double[runs], steered = new double[runs];
             for (int i = 0; i < runs; i++) {        // interleaved so that drift of the machine hits both alike
                 plain[i] = decodeSeconds(model, cache128, 128, new Hooks());
@@ -95,6 +97,7 @@ public final class Benchmark {
 
             log.accept("decode at context 1024");
             KvCache cache1024 = prefilled(model, 1024);
+            decodeSeconds(model, cache1024, 1024, new Hooks());   // warm-up at this context length
             double[] long1024 = new double[runs];
             for (int i = 0; i < runs; i++) long1024[i] = decodeSeconds(model, cache1024, 1024, new Hooks());
 
