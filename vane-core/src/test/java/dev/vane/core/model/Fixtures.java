@@ -23,9 +23,10 @@ final class Fixtures {
     /**
      * Runs {@code model} until two consecutive forward calls give bit-identical logits (at most 50 calls).
      *
-     * <p>Needed before comparing two calls bit for bit: {@code Matrix.dot} sums vector lanes in an order that
-     * differs between the interpreter and the C2-compiled kernel, so calls made while the JIT warms up differ in
-     * the last bits (see {@code MatrixTest.matmulIsReproducibleAcrossJitWarmUp}).
+     * <p>A guard before comparing two calls bit for bit. The kernels sum vector lanes in a fixed order, so they
+     * no longer depend on JIT state (see {@code MatrixTest.matmulIsReproducibleAcrossJitWarmUp}); warming up keeps
+     * these tests about hooks and caches, not about any remaining interpreter/C2 difference (such as intrinsic
+     * math functions).
      */
     static void warmUp(Model model) {
         int[] tokens = new int[24];
