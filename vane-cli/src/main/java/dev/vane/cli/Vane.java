@@ -59,6 +59,7 @@ public final class Vane implements Runnable {
     /** The configured command line, also used by tests to run commands in-process. */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Vane());
+        cli.setUsageHelpWidth(110);     // examples with prompts stay on one line
         cli.setExecutionExceptionHandler(Vane::handle);
         return cli;
     }
