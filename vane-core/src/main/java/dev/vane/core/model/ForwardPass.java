@@ -84,14 +84,14 @@ final class ForwardPass {
             float[] attnOut = attention(l, w, normed);
             hook(HookPoint.of(l, Kind.ATTN_OUT), attnOut, d);
             if (c.sandwichNorms()) rmsNorm(attnOut, w.postAttentionNorm(), attnOut, d);
-            addInPlace(x, attnOut);
+            VectorMath.add(x, attnOut);
             hook(HookPoint.of(l, Kind.RESID_MID), x, d);
 
             rmsNorm(x, w.mlpNorm(), normed, d);
             float[] mlpOut = mlp(w, normed);
             hook(HookPoint.of(l, Kind.MLP_OUT), mlpOut, d);
             if (c.sandwichNorms()) rmsNorm(mlpOut, w.postMlpNorm(), mlpOut, d);
-            addInPlace(x, mlpOut);
+            VectorMath.add(x, mlpOut);
             hook(HookPoint.of(l, Kind.RESID_POST), x, d);
         }
         cache.commit(columns);
@@ -324,10 +324,6 @@ final class ForwardPass {
                 }
             }
         }
-    }
-
-    private static void addInPlace(float[] x, float[] y) {
-        VectorMath.add(x, y);
     }
 
     /** Runs hooks at a [row, column, width] point, if any are registered there. */

@@ -3,6 +3,7 @@ package dev.vane.lab.parity;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vane.core.InvalidInputException;
+import dev.vane.core.generate.Sampler;
 import dev.vane.core.hook.ActivationCache;
 import dev.vane.core.hook.HookPoint;
 import dev.vane.core.hook.Hooks;
@@ -263,7 +264,7 @@ public final class Parity {
         float[] logits = model.forward(Batch.of(prompt), hooks, kv, LogitsMode.LAST).lastLogits(0);
         for (int step = 0; step < want.length; step++) {
             System.arraycopy(logits, 0, stepLogits, step * vocab, vocab);
-            got[step] = argmax(logits);
+            got[step] = Sampler.argmax(logits);
             if (step + 1 < want.length) {
                 logits = model.forward(Batch.nextTokens(got[step]), hooks, kv, LogitsMode.LAST).lastLogits(0);
             }
@@ -277,12 +278,6 @@ public final class Parity {
         }
         return new CaseResult(name, result.maxAbsDiff(), result.tolerance(), result.status(),
                 want.length + " tokens identical; " + result.detail());
-    }
-
-    private static int argmax(float[] x) {
-        int best = 0;
-        for (int i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
-        return best;
     }
 
     // ---- reading the reference ---------------------------------------------------------------------------
