@@ -34,8 +34,19 @@ final class ForwardPass {
     private final int tokens;
     /** Buffers of this call, reused from the cache's previous call of the same size. */
     private final Workspace ws;
+    /** What a training forward keeps for the backward pass; null in inference. */
+    private final TrainingTape tape;
+    /** Whether this call records every block's internals (else only their inputs: checkpointing). */
+    private final boolean recordBlocks;
 
     ForwardPass(Model model, Batch batch, Hooks hooks, KvCache cache, LogitsMode logitsMode) {
+        this(model, batch, hooks, cache, logitsMode, null, false);
+    }
+
+    ForwardPass(Model model, Batch batch, Hooks hooks, KvCache cache, LogitsMode logitsMode, TrainingTape tape,
+                boolean recordBlocks) {
+        this.tape = tape;
+        this.recordBlocks = recordBlocks;
         this.model = model;
         this.c = model.config();
         this.batch = batch;
@@ -54,6 +65,7 @@ final class ForwardPass {
             }
         }
         this.ws = cache.workspace(c, tokens);
+        if (tape != null) tape.begin(call, rows, columns);
         // RoPE rotation of each (row, column): cos and sin for each frequency.
         int half = c.headDim() / 2;
         float[] cos = ws.cos, sin = ws.sin;
@@ -68,6 +80,7 @@ final class ForwardPass {
                 }
             }
         }
+        if (tape != null) tape.rotation(cos.clone(), sin.clone());
     }
 
     ForwardResult run() {
@@ -77,28 +90,68 @@ final class ForwardPass {
 
         float[] normed = ws.normed;
         for (int l = 0; l < c.layers(); l++) {
-            LayerWeights w = model.layer(l);
             hook(HookPoint.of(l, Kind.RESID_PRE), x, d);
-
-            rmsNorm(x, w.attentionNorm(), normed, d);
-            float[] attnOut = attention(l, w, normed);
-            hook(HookPoint.of(l, Kind.ATTN_OUT), attnOut, d);
-            if (c.sandwichNorms()) rmsNorm(attnOut, w.postAttentionNorm(), attnOut, d);
-            VectorMath.add(x, attnOut);
-            hook(HookPoint.of(l, Kind.RESID_MID), x, d);
-
-            rmsNorm(x, w.mlpNorm(), normed, d);
-            float[] mlpOut = mlp(w, normed);
-            hook(HookPoint.of(l, Kind.MLP_OUT), mlpOut, d);
-            if (c.sandwichNorms()) rmsNorm(mlpOut, w.postMlpNorm(), mlpOut, d);
-            VectorMath.add(x, mlpOut);
-            hook(HookPoint.of(l, Kind.RESID_POST), x, d);
+            block(l, x);
         }
         cache.commit(columns);
 
+        if (tape != null) tape.finalResid = x.clone();
         rmsNorm(x, model.finalNorm(), normed, d);
         hook(HookPoint.of(-1, Kind.LN_FINAL), normed, d);
+        if (tape != null) tape.finalNormed = normed.clone();
         return new ForwardResult(unembed(normed), call, logitsMode);
+    }
+
+    /**
+     * Block {@code l} on the residual stream x (after its resid_pre hooks): norm - attention - add - norm -
+     * MLP - add. A training forward records here what the backward needs to undo each step.
+     */
+    private void block(int l, float[] x) {
+        int d = c.dModel();
+        LayerWeights w = model.layer(l);
+        float[] normed = ws.normed;
+        TrainingTape.Block rec = tape == null ? null : tape.startBlock(l, x, recordBlocks);
+
+        rmsNorm(x, w.attentionNorm(), normed, d);
+        if (rec != null) rec.normed1 = normed.clone();
+        float[] attnOut = attention(l, w, normed, rec);
+        hook(HookPoint.of(l, Kind.ATTN_OUT), attnOut, d);
+        if (rec != null) rec.attnOut = attnOut.clone();
+        if (c.sandwichNorms()) rmsNorm(attnOut, w.postAttentionNorm(), attnOut, d);
+        VectorMath.add(x, attnOut);
+        hook(HookPoint.of(l, Kind.RESID_MID), x, d);
+        if (rec != null) rec.residMid = x.clone();
+
+        rmsNorm(x, w.mlpNorm(), normed, d);
+        if (rec != null) rec.normed2 = normed.clone();
+        float[] mlpOut = mlp(l, w, normed, rec);
+        hook(HookPoint.of(l, Kind.MLP_OUT), mlpOut, d);
+        if (rec != null) rec.mlpOut = mlpOut.clone();
+        if (c.sandwichNorms()) rmsNorm(mlpOut, w.postMlpNorm(), mlpOut, d);
+        VectorMath.add(x, mlpOut);
+        hook(HookPoint.of(l, Kind.RESID_POST), x, d);
+    }
+
+    /** Re-runs block {@code l} of a checkpointed training call from its recorded input, recording everything. */
+    void recompute(int l) {
+        float[] x = ws.x;
+        System.arraycopy(tape.residPre(l), 0, x, 0, x.length);
+        block(l, x);
+    }
+
+    /** Adds every adapter's low-rank term of one target (training: on dropped-out inputs, recorded). */
+    private void adapt(int layer, LoraAdapter.Target target, float[] x, float[] y, TrainingTape.Block rec) {
+        var adapters = model.adapters();
+        for (int i = 0; i < adapters.size(); i++) {
+            LoraAdapter a = adapters.get(i);
+            if (!a.has(layer, target)) continue;
+            float[] input = x;
+            if (rec != null && a.dropout() > 0) {
+                input = tape.dropout(x, a.dropout(), layer, target, i);
+                rec.loraInput(i, target, input);
+            }
+            a.up(layer, target, a.down(layer, target, input, tokens), tokens, y);
+        }
     }
 
     private float[] embed() {
@@ -122,14 +175,21 @@ final class ForwardPass {
         return x;
     }
 
-    private float[] attention(int layer, LayerWeights w, float[] h) {
+    private float[] attention(int layer, LayerWeights w, float[] h, TrainingTape.Block rec) {
         int hd = c.headDim(), heads = c.heads(), kvHeads = c.kvHeads();
         float[] q = ws.q, k = ws.k, v = ws.v;
         Matrix.matmulAll(new Matrix[]{w.q(), w.k(), w.v()}, h, tokens, new float[][]{q, k, v});
         addBias(q, w.qBias());
         addBias(k, w.kBias());
         addBias(v, w.vBias());
+        adapt(layer, LoraAdapter.Target.Q, h, q, rec);
+        adapt(layer, LoraAdapter.Target.K, h, k, rec);
+        adapt(layer, LoraAdapter.Target.V, h, v, rec);
         if (c.qkNorm()) {
+            if (rec != null) {
+                rec.qPreNorm = q.clone();
+                rec.kPreNorm = k.clone();
+            }
             rmsNorm(q, w.qNorm(), q, hd);
             rmsNorm(k, w.kNorm(), k, hd);
         }
@@ -138,6 +198,11 @@ final class ForwardPass {
         hookHeads(HookPoint.of(layer, Kind.Q), q, heads);
         hookHeads(HookPoint.of(layer, Kind.K), k, kvHeads);
         hookHeads(HookPoint.of(layer, Kind.V), v, kvHeads);
+        if (rec != null) {
+            rec.q = q.clone();
+            rec.k = k.clone();
+            rec.v = v.clone();
+        }
 
         // Append this call's keys and values to the cache: columns [start, start + columns).
         int start = cache.length();
@@ -154,7 +219,8 @@ final class ForwardPass {
         float[] z = ws.z;
         java.util.Arrays.fill(z, 0f);
         HookPoint patternPoint = HookPoint.of(layer, Kind.PATTERN);
-        boolean patternHooked = hooks.has(patternPoint);
+        // The backward needs every probability too, so a recording call keeps them like a pattern hook does.
+        boolean patternHooked = hooks.has(patternPoint) || rec != null;
         // Only a pattern hook needs every probability at once; otherwise each query row is used and dropped.
         float[] pattern = patternHooked ? new float[rows * heads * columns * keyColumns] : null;
         ComputePool.get().parallelFor(rows * heads, task -> {
@@ -171,8 +237,11 @@ final class ForwardPass {
             }
         });
         if (patternHooked) {
-            hooks.run(new HookTensor(patternPoint, pattern, call, columns, 0, heads, keyColumns,
-                    heads * columns * keyColumns, keyColumns, columns * keyColumns, cache.paddingArray()));
+            if (hooks.has(patternPoint)) {
+                hooks.run(new HookTensor(patternPoint, pattern, call, columns, 0, heads, keyColumns,
+                        heads * columns * keyColumns, keyColumns, columns * keyColumns, cache.paddingArray()));
+            }
+            if (rec != null) rec.probs = pattern;
             ComputePool.get().parallelFor(rows * heads, task -> {
                 int r = task / heads, head = task % heads;
                 float[] probs = probabilities(keyColumns);
@@ -184,7 +253,10 @@ final class ForwardPass {
             });
         }
         hookHeads(HookPoint.of(layer, Kind.Z), z, heads);
-        return linear(w.o(), w.oBias(), z, ws.attnOut);
+        if (rec != null) rec.z = z.clone();
+        linear(w.o(), w.oBias(), z, ws.attnOut);
+        adapt(layer, LoraAdapter.Target.O, z, ws.attnOut, rec);
+        return ws.attnOut;
     }
 
     /** Per-thread buffer for one query's attention probabilities, grown as the context grows. */
@@ -241,11 +313,17 @@ final class ForwardPass {
         }
     }
 
-    private float[] mlp(LayerWeights w, float[] h) {
+    private float[] mlp(int layer, LayerWeights w, float[] h, TrainingTape.Block rec) {
         float[] gate = ws.gate, up = ws.up;
         Matrix.matmulAll(new Matrix[]{w.gate(), w.up()}, h, tokens, new float[][]{gate, up});
         addBias(gate, w.gateBias());
         addBias(up, w.upBias());
+        adapt(layer, LoraAdapter.Target.GATE, h, gate, rec);
+        adapt(layer, LoraAdapter.Target.UP, h, up, rec);
+        if (rec != null) {
+            rec.gate = gate.clone();
+            rec.up = up.clone();
+        }
         // Scalar Math.exp keeps results identical whether the JIT has compiled this or not; splitting the
         // elements over the pool keeps it from dominating prefill (60M activations for a 512-token prompt).
         Activation act = c.activation();
@@ -255,7 +333,9 @@ final class ForwardPass {
                 gate[i] = act.apply(gate[i]) * up[i];
             }
         });
-        return linear(w.down(), w.downBias(), gate, ws.mlpOut);
+        linear(w.down(), w.downBias(), gate, ws.mlpOut);
+        adapt(layer, LoraAdapter.Target.DOWN, gate, ws.mlpOut, rec);
+        return ws.mlpOut;
     }
 
     private float[] unembed(float[] normed) {

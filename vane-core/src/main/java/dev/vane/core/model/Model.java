@@ -10,6 +10,7 @@ import dev.vane.core.tensor.Matrix;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A causal language model loaded from a Hugging Face checkpoint directory, with weights memory-mapped in
@@ -32,8 +33,11 @@ public final class Model implements AutoCloseable {
     private final float[] finalNorm;
     private final LayerWeights[] layers;
     private final float[] inverseFrequencies;
+    /** LoRA adapters whose low-rank terms every forward adds (empty for the base model). */
+    private final List<LoraAdapter> adapters;
 
     private Model(Path directory, ModelConfig config, TensorSource weights) {
+        this.adapters = List.of();
         this.directory = directory;
         this.config = config;
         this.weights = weights;
@@ -52,6 +56,19 @@ public final class Model implements AutoCloseable {
         for (int i = 0; i < inv.length; i++) inverseFrequencies[i] = (float) inv[i];
     }
 
+    /** A view of {@code base} with other adapters: shares the mapped weights and every float array. */
+    private Model(Model base, List<LoraAdapter> adapters) {
+        this.directory = base.directory;
+        this.config = base.config;
+        this.weights = base.weights;
+        this.embedding = base.embedding;
+        this.unembedding = base.unembedding;
+        this.finalNorm = base.finalNorm;
+        this.layers = base.layers;
+        this.inverseFrequencies = base.inverseFrequencies;
+        this.adapters = List.copyOf(adapters);
+    }
+
     /**
      * Loads a checkpoint directory: config.json plus model.safetensors or a sharded index. Every tensor the
      * forward pass uses is checked against the config's shapes before anything runs.
@@ -60,8 +77,21 @@ public final class Model implements AutoCloseable {
         if (!Files.isDirectory(directory)) {
             throw new InvalidInputException(directory, "not a model directory");
         }
-        ModelConfig config = ModelConfig.read(directory);
-        TensorSource weights = SafetensorsCheckpoint.open(directory);
+        return load(directory, SafetensorsCheckpoint.open(directory));
+    }
+
+    /**
+     * A model of the config.json in {@code directory} over other weights, e.g. float32 copies in memory that a
+     * full fine-tune updates in place. The model owns {@code weights} and closes them.
+     */
+    public static Model load(Path directory, TensorSource weights) {
+        ModelConfig config;
+        try {
+            config = ModelConfig.read(directory);
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
+        }
         try {
             return new Model(directory, config, weights);
         } catch (RuntimeException e) {
@@ -143,6 +173,22 @@ public final class Model implements AutoCloseable {
         return new ForwardPass(this, batch, hooks, cache, logits).run();
     }
 
+    /**
+     * A training forward: runs the batch from scratch with {@code hooks} (edits stay active) and records in
+     * {@code tape} what the backward pass needs. No logits are computed: the loss takes the tape's final normed
+     * values at the positions it scores.
+     *
+     * <pre>{@code
+     * TrainingTape tape = new TrainingTape(false, seed);
+     * model.forwardForTraining(Batch.of(ids), Hooks.none(), tape);
+     * }</pre>
+     */
+    public void forwardForTraining(Batch batch, Hooks hooks, TrainingTape tape) {
+        tape.attach(this, batch, hooks);
+        new ForwardPass(this, batch, hooks, newCache(batch.rows(), batch.columns()), LogitsMode.NONE, tape,
+                !tape.checkpoint()).run();
+    }
+
     public ModelConfig config() {
         return config;
     }
@@ -152,24 +198,62 @@ public final class Model implements AutoCloseable {
         return directory;
     }
 
-    Matrix embedding() {
+    /**
+     * This model with {@code adapters} added at run time (replacing any it had): a view sharing the mapped
+     * weights, so it costs only the adapters' factors. Closing either closes the weights of both.
+     *
+     * <pre>{@code
+     * Model tuned = model.withAdapters(List.of(PeftAdapter.read(dir, model.config())));
+     * }</pre>
+     *
+     * @throws InvalidInputException if an adapter was made for a model of another shape
+     */
+    public Model withAdapters(List<LoraAdapter> adapters) {
+        for (LoraAdapter a : adapters) {
+            ModelConfig o = a.config();
+            if (o.layers() != config.layers() || o.dModel() != config.dModel() || o.dFf() != config.dFf()
+                    || o.heads() != config.heads() || o.kvHeads() != config.kvHeads() || o.headDim() != config.headDim()) {
+                throw new InvalidInputException("adapter made for a model of another shape (" + o.layers() + " layers, "
+                        + "hidden " + o.dModel() + ") cannot be applied to " + directory + " (" + config.layers()
+                        + " layers, hidden " + config.dModel() + ")");
+            }
+        }
+        return new Model(this, adapters);
+    }
+
+    /** The adapters every forward of this model adds; empty for a plain checkpoint. */
+    public List<LoraAdapter> adapters() {
+        return adapters;
+    }
+
+    /** The token embedding matrix [vocab, d_model] (before any embedding scale). */
+    public Matrix embedding() {
         return embedding;
     }
 
-    Matrix unembedding() {
+    /** The unembedding matrix [vocab, d_model]; the embedding itself when they are tied. */
+    public Matrix unembedding() {
         return unembedding;
     }
 
-    float[] finalNorm() {
+    /** The final norm's weight [d_model]: the live array. */
+    public float[] finalNorm() {
         return finalNorm;
     }
 
-    LayerWeights layer(int l) {
+    /** Block {@code l}'s weights. Norm weights and biases are live arrays. */
+    public LayerWeights layer(int l) {
         return layers[l];
     }
 
-    float[] inverseFrequencies() {
+    /** RoPE inverse frequencies [head_dim / 2] in float32, scaling applied. */
+    public float[] inverseFrequencies() {
         return inverseFrequencies;
+    }
+
+    /** The weights this model reads. */
+    public TensorSource weights() {
+        return weights;
     }
 
     /** Bytes of weights read for one token (every matrix once; the embedding row is negligible). */

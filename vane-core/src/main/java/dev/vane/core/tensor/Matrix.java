@@ -113,6 +113,26 @@ public final class Matrix {
         });
     }
 
+    /**
+     * The backward of {@link #matmul}: {@code dx[t, c] (+)= sum_r dy[t, r] * W[r, c]} for {@code t < tokens}
+     * (dy is [tokens, rows], dx is [tokens, cols]). Work is split over blocks of columns; each block of W is
+     * decoded once, transposed, into a float buffer and multiplied by the same micro-kernel as the forward.
+     */
+    public void matmulTransposed(float[] dy, int tokens, float[] dx, boolean accumulate) {
+        int block = GEMM_ROW_BLOCK;
+        int blocks = (cols + block - 1) / block;
+        ComputePool.get().parallelFor(blocks, b -> {
+            int from = b * block, n = Math.min(cols, from + block) - from;
+            float[] wt = scratch(n * rows + n);
+            int sliceAt = n * rows;                 // row r's slice is decoded past the transposed block
+            for (int r = 0; r < rows; r++) {
+                readSlice(r, from, n, wt, sliceAt);
+                for (int i = 0; i < n; i++) wt[i * rows + r] = wt[sliceAt + i];
+            }
+            FloatGemm.block(wt, 0, n, dy, 0, tokens, rows, dx, from, 1, cols, accumulate);
+        });
+    }
+
     // ---- decode: weights read once, straight from the mapping ------------------------------------------
 
     private void gemvBlock(int from, int to, float[] x, int tokens, float[] out) {
@@ -287,16 +307,21 @@ public final class Matrix {
 
     /** Decodes row {@code r} into {@code dst[off..off+cols)} as float32 (embedding lookup). */
     public void readRow(int r, float[] dst, int off) {
-        long base = (long) r * cols * dtype.byteSize();
+        readSlice(r, 0, cols, dst, off);
+    }
+
+    /** Decodes {@code W[r, from..from+n)} into {@code dst[off..off+n)} as float32. */
+    public void readSlice(int r, int from, int n, float[] dst, int off) {
+        long base = ((long) r * cols + from) * dtype.byteSize();
         switch (dtype) {
-            case F32 -> MemorySegment.copy(data, F32_LE, base, dst, off, cols);
+            case F32 -> MemorySegment.copy(data, F32_LE, base, dst, off, n);
             case BF16 -> {
                 int c = 0;
-                for (int bound = F.loopBound(cols); c < bound; c += L) bf16(base + 2L * c).intoArray(dst, off + c);
-                for (; c < cols; c++) dst[off + c] = Float.intBitsToFloat(data.get(I16_LE, base + 2L * c) << 16);
+                for (int bound = F.loopBound(n); c < bound; c += L) bf16(base + 2L * c).intoArray(dst, off + c);
+                for (; c < n; c++) dst[off + c] = Float.intBitsToFloat(data.get(I16_LE, base + 2L * c) << 16);
             }
             case F16 -> {
-                for (int c = 0; c < cols; c++) dst[off + c] = Float.float16ToFloat(data.get(I16_LE, base + 2L * c));
+                for (int c = 0; c < n; c++) dst[off + c] = Float.float16ToFloat(data.get(I16_LE, base + 2L * c));
             }
             default -> throw new IllegalStateException(dtype.toString());
         }
