@@ -146,9 +146,9 @@ final class ForwardPass {
             LoraAdapter a = adapters.get(i);
             if (!a.has(layer, target)) continue;
             float[] input = x;
-            if (rec != null && a.dropout() > 0) {
+            if (tape != null && a.dropout() > 0) {
                 input = tape.dropout(x, a.dropout(), layer, target, i);
-                rec.loraInput(i, target, input);
+                if (rec != null) rec.loraInput(i, target, input);
             }
             a.up(layer, target, a.down(layer, target, input, tokens), tokens, y);
         }

@@ -125,11 +125,21 @@ public final class TrainingTape {
 
     /** x with each value zeroed with probability p and the rest scaled by 1/(1-p), the same for a given slot. */
     float[] dropout(float[] x, float p, int layer, LoraAdapter.Target target, int adapter) {
+        float[] out = dropoutScales(x.length, p, layer, target, adapter);
+        for (int i = 0; i < x.length; i++) out[i] *= x[i];
+        return out;
+    }
+
+    /**
+     * The dropout factors (0 or 1/(1-p)) this tape applies to one adapter's input of one layer's target: the
+     * same for a given slot and seed, so the backward, and a recomputed block, see the forward's mask.
+     */
+    public float[] dropoutScales(int n, float p, int layer, LoraAdapter.Target target, int adapter) {
         SplittableRandom random = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (1 + layer * 64L
                 + target.ordinal() * 8L + adapter)));
         float keep = 1f / (1f - p);
-        float[] out = new float[x.length];
-        for (int i = 0; i < x.length; i++) out[i] = random.nextDouble() < p ? 0f : x[i] * keep;
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) out[i] = random.nextDouble() < p ? 0f : keep;
         return out;
     }
 

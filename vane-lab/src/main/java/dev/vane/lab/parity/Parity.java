@@ -13,10 +13,14 @@ import dev.vane.core.model.ForwardResult;
 import dev.vane.core.model.KvCache;
 import dev.vane.core.model.LogitsMode;
 import dev.vane.core.model.Model;
+import dev.vane.core.model.TrainingTape;
 import dev.vane.core.safetensors.SafetensorsFile;
 import dev.vane.core.tensor.FloatTensor;
 import dev.vane.core.tokenize.Tokenizer;
 import dev.vane.lab.kl.TokenKl;
+import dev.vane.train.grad.Backward;
+import dev.vane.train.grad.CrossEntropy;
+import dev.vane.train.grad.Gradients;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -104,7 +108,7 @@ public final class Parity {
             parity.runCase(cases, progress, c, "kl", parity::kl);
             parity.runCase(cases, progress, c, "greedy", parity::greedy);
             parity.runCase(cases, progress, c, "greedy_steered", parity::greedy);
-            if (c.has("grad")) cases.add(CaseResult.skipped("grad", "needs the backward pass (not built yet)"));
+            parity.runCase(cases, progress, c, "grad", parity::grad);
             if (root.has("tokenization") || root.has("chat_templates")) {
                 if (!Files.isRegularFile(modelDir.resolve("tokenizer.json"))) {
                     String reason = "no tokenizer.json in the model directory";
@@ -178,6 +182,45 @@ public final class Parity {
     private CaseResult logitsCase(String name, int[] tokens, Hooks hooks) {
         Comparison cmp = new Comparison(name);
         cmp.add("logits", model.forward(Batch.of(tokens), hooks).logits(0), tensor("case." + name + ".logits"));
+        return cmp.result();
+    }
+
+    /**
+     * Gradients of the mean cross-entropy of the sequence's last four tokens (each predicted from the position
+     * before it) with respect to inputs_embeds, the one-hot inputs and the named parameters.
+     */
+    private CaseResult grad(String name, JsonNode spec) {
+        int[] tokens = sequence(spec);
+        int n = tokens.length, scored = 4;
+        if (n < scored + 1) throw bad("cases.grad: the sequence needs at least " + (scored + 1) + " tokens");
+        List<String> params = new ArrayList<>();
+        for (JsonNode p : spec.path("params")) params.add(p.asText());
+        int[] positions = new int[scored], targets = new int[scored];
+        float[] weights = new float[scored];
+        for (int i = 0; i < scored; i++) {
+            positions[i] = n - scored - 1 + i;
+            targets[i] = tokens[n - scored + i];
+            weights[i] = 1f;
+        }
+        TrainingTape tape = new TrainingTape(false, 0);
+        model.forwardForTraining(Batch.of(tokens), new Hooks(), tape);
+        Gradients g = Gradients.parameters(params::contains).withInputs();
+        double loss = Backward.run(model, tape, positions, new CrossEntropy(targets, weights, scored), g);
+        int d = model.config().dModel(), vocab = model.config().vocabSize();
+        Comparison cmp = new Comparison(name);
+        cmp.add("loss", new FloatTensor(new float[]{(float) loss}, 1), tensor("case.grad.loss"));
+        cmp.add("d_inputs_embeds", new FloatTensor(g.inputsEmbeds(), n, d), tensor("case.grad.d_inputs_embeds"));
+        // The reference defines d_onehot as d_inputs_embeds x E^T: for Gemma, whose inputs_embeds are already
+        // scaled, that is the one-hot gradient divided by the constant sqrt(d_model) (Backward.oneHot has it).
+        float[] onehot = new float[n * vocab];
+        model.embedding().matmul(g.inputsEmbeds(), n, onehot);
+        cmp.add("d_onehot", new FloatTensor(onehot, n, vocab), tensor("case.grad.d_onehot"));
+        for (String param : params) {
+            float[] actual = g.parameter(param);
+            if (actual == null) throw bad("cases.grad: '" + param + "' is not a parameter of this model");
+            FloatTensor expected = tensor("case.grad.param." + param);
+            cmp.add(param, new FloatTensor(actual, expected.shape()), expected);
+        }
         return cmp.result();
     }
 

@@ -1,0 +1,43 @@
+package dev.vane.train.grad;
+
+/**
+ * Weighted cross-entropy of target tokens: {@code loss = sum_i w_i * -log softmax(logits_i)[target_i] / norm}.
+ * With unit weights and norm = the number of positions this is PyTorch's mean cross-entropy; a trainer that
+ * accumulates micro-batches passes the whole step's weight sum as the norm so the step's loss is one mean.
+ *
+ * <pre>{@code
+ * Objective ce = new CrossEntropy(new int[]{42, 7}, new float[]{1, 1}, 2);   // mean over two positions
+ * }</pre>
+ */
+public final class CrossEntropy implements Objective {
+    private final int[] targets;
+    private final float[] weights;
+    private final double norm;
+
+    public CrossEntropy(int[] targets, float[] weights, double norm) {
+        if (targets.length != weights.length) throw new IllegalArgumentException("targets and weights differ in length");
+        if (!(norm > 0)) throw new IllegalArgumentException("norm must be positive, got " + norm);
+        this.targets = targets;
+        this.weights = weights;
+        this.norm = norm;
+    }
+
+    @Override
+    public double lossAndGradient(float[] logits, int positions, int vocab, float[] dLogits) {
+        if (positions != targets.length) throw new IllegalArgumentException(positions + " positions, " + targets.length + " targets");
+        double loss = 0;
+        for (int p = 0; p < positions; p++) {
+            int off = p * vocab;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int v = 0; v < vocab; v++) max = Math.max(max, logits[off + v]);
+            double sum = 0;
+            for (int v = 0; v < vocab; v++) sum += Math.exp(logits[off + v] - max);
+            double logZ = max + Math.log(sum);
+            double w = weights[p] / norm;
+            loss += w * (logZ - logits[off + targets[p]]);
+            for (int v = 0; v < vocab; v++) dLogits[off + v] = (float) (w * Math.exp(logits[off + v] - logZ));
+            dLogits[off + targets[p]] -= (float) w;
+        }
+        return loss;
+    }
+}
