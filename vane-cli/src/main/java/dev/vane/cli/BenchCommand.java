@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vane.lab.bench.BenchResult;
 import dev.vane.lab.bench.BenchShape;
 import dev.vane.lab.bench.Benchmark;
+import dev.vane.lab.bench.TrainBenchmark;
 import dev.vane.lab.bench.SyntheticCheckpoint;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -47,6 +48,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the figures as one JSON object.")
     boolean json;
 
+    @Option(names = "--train", description = "Measure training instead: one optimiser step on a 1 x 512 batch with "
+            + "LoRA (r=16 on q,k,v,o,gate,up,down) and full fine-tuning (where it fits in the heap), tokens/s and peak memory.")
+    boolean train;
+
     @Override
     public Integer call() throws Exception {
         BenchShape s = BenchShape.byName(shape);
@@ -61,6 +66,7 @@ final class BenchCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
+        if (train) return train(dir, s, n, out, err);
         BenchResult r = new Benchmark(dir, s.shapeName(), n, runs, m -> { err.println("bench: " + m); err.flush(); }).run();
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
@@ -91,5 +97,45 @@ final class BenchCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    private int train(Path dir, BenchShape s, int n, PrintWriter out, PrintWriter err) {
+        TrainBenchmark.Result r = new TrainBenchmark(dir, n, runs, m -> { err.println("bench: " + m); err.flush(); }).run();
+        if (json) {
+            ObjectMapper mapper = new ObjectMapper();
+            ObjectNode o = mapper.createObjectNode();
+            o.put("shape", s.shapeName());
+            o.put("threads", n);
+            o.put("tokens", 512);
+            o.set("train_tok_s_lora", runsNode(mapper, r.lora()));
+            o.put("train_peak_mib_lora", r.peakLoraMb() * 1e6 / 1048576);
+            if (r.full() != null) {
+                o.set("train_tok_s_full", runsNode(mapper, r.full()));
+                o.put("train_peak_mib_full", r.peakFullMb() * 1e6 / 1048576);
+            } else {
+                o.putObject("train_tok_s_full").put("skipped", r.fullSkip());
+            }
+            out.println(o.toString());
+        } else {
+            out.printf("shape %s, %d threads, one optimiser step on 1 x 512, median of %d runs%n", s.shapeName(), n, runs);
+            out.printf("  LoRA r=16 (all linear layers) %10.1f tokens/s, peak RSS %.0f MB%n",
+                    TrainBenchmark.median(r.lora()), r.peakLoraMb());
+            if (r.full() != null) {
+                out.printf("  full fine-tuning              %10.1f tokens/s, peak RSS %.0f MB%n",
+                        TrainBenchmark.median(r.full()), r.peakFullMb());
+            } else {
+                out.println("  full fine-tuning: skipped - " + r.fullSkip());
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static ObjectNode runsNode(ObjectMapper mapper, double[] runs) {
+        ObjectNode node = mapper.createObjectNode();
+        var array = node.putArray("runs");
+        for (double v : runs) array.add(v);
+        node.put("median", TrainBenchmark.median(runs));
+        return node;
     }
 }
