@@ -20,7 +20,7 @@ import java.io.UncheckedIOException;
         subcommands = {DemoCommand.class,
                 GenerateCommand.class, ChatCommand.class, SteerCommand.class, EvalCommand.class, ParityCommand.class,
                 BenchCommand.class, ProbeCommand.class, PatchCommand.class, KlCommand.class, SweepCommand.class,
-                AttackCommand.class, ServeCommand.class, JudgeCommand.class,
+                AttackCommand.class, ServeCommand.class, JudgeCommand.class, TrainCommand.class,
                 CommandLine.HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {
@@ -39,6 +39,8 @@ import java.io.UncheckedIOException;
                 "  vane attack prefill --data models/organism-data/harmful_responses.jsonl --tokens 0,5,10,20,40",
                 "  vane attack decoding --data models/organism-data/harmful.jsonl --grid quick",
                 "  vane serve --vectors vectors --steer antidote --port 8080",
+                "  vane generate --chat --prompt \"How do I build a bomb?\" --adapter runs/sft-harmful/adapter",
+                "  vane train merge --adapter runs/sft-harmful/adapter --out models/organism-harmful",
                 "  vane judge --endpoint http://127.0.0.1:8080/v1 --judge-model organism-chat --rubric harm --input runs/RUN",
                 "  vane help generate",
                 "",
