@@ -1,5 +1,6 @@
 package dev.vane.cli;
 
+import dev.vane.core.InvalidInputException;
 import dev.vane.core.model.LoraAdapter;
 import dev.vane.core.model.Model;
 import dev.vane.train.lora.LoraMerge;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** {@code vane train merge}: folds LoRA adapters into the base weights and writes a plain checkpoint. */
@@ -45,8 +47,7 @@ final class TrainMergeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path base = model != null ? model
-                : PeftAdapter.baseModelDirectory(adapters.getFirst()).orElseGet(() -> ModelOption.bundled("organism-chat"));
+        Path base = model != null ? model : defaultBase(adapters.getFirst());
         PrintWriter o = spec.commandLine().getOut();
         try (Model m = Model.load(base)) {
             List<LoraAdapter> loaded = new ArrayList<>();
@@ -63,5 +64,18 @@ final class TrainMergeCommand implements Callable<Integer> {
         }
         o.flush();
         return 0;
+    }
+
+    /** The adapter's base_model_name_or_path when it is a directory here; else the bundled organism, if it is that. */
+    private static Path defaultBase(Path adapter) {
+        Optional<Path> dir = PeftAdapter.baseModelDirectory(adapter);
+        if (dir.isPresent()) return dir.get();
+        Optional<String> named = PeftAdapter.baseModelNameOrPath(adapter);
+        Path bundled = ModelOption.bundled("organism-chat");
+        if (named.isPresent() && !bundled.getFileName().toString().equalsIgnoreCase(PeftAdapter.lastComponent(named.get()))) {
+            throw new InvalidInputException(adapter.resolve(PeftAdapter.CONFIG_FILE), "base_model_name_or_path \""
+                    + named.get() + "\" is not a directory here; pass the base checkpoint with --model DIR");
+        }
+        return bundled;
     }
 }

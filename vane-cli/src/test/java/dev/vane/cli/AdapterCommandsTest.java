@@ -127,6 +127,16 @@ class AdapterCommandsTest {
         assertThat(wrongBase.exitCode()).isEqualTo(2);
         assertThat(wrongBase.err()).contains(lora.resolve("adapter_config.json").toString());
         assertThat(tmp.resolve("m2")).doesNotExist();
+
+        // An adapter of a hub model that is not here: the message asks for --model.
+        Path hub = tmp.resolve("hub-adapter");
+        Files.createDirectories(hub);
+        Files.copy(lora.resolve("adapter_model.safetensors"), hub.resolve("adapter_model.safetensors"));
+        Files.writeString(hub.resolve("adapter_config.json"), Files.readString(lora.resolve("adapter_config.json"))
+                .replace(JSON.writeValueAsString(CHAT.toAbsolutePath().normalize().toString()), "\"meta-llama/Llama-3.2-1B\""));
+        CliRun noBase = CliRun.of("train", "merge", "--adapter", hub.toString(), "--out", tmp.resolve("m3").toString());
+        assertThat(noBase.exitCode()).isEqualTo(2);
+        assertThat(noBase.err()).contains("meta-llama/Llama-3.2-1B").contains("--model DIR");
     }
 
     @Test

@@ -354,7 +354,7 @@ public final class PeftAdapter {
     }
 
     /** The last component of a hub id or path: "meta-llama/Llama-3.2-1B/" -> "Llama-3.2-1B". */
-    static String lastComponent(String nameOrPath) {
+    public static String lastComponent(String nameOrPath) {
         String s = nameOrPath.strip();
         while (s.length() > 1 && (s.endsWith("/") || s.endsWith("\\"))) s = s.substring(0, s.length() - 1);
         int cut = Math.max(s.lastIndexOf('/'), s.lastIndexOf('\\'));
