@@ -44,6 +44,9 @@ final class AttackOptions {
     @Mixin
     SteerOption steer;
 
+    @Mixin
+    AdapterOption adapters;
+
     @Option(names = "--data", required = true, paramLabel = "FILE",
             description = "Harmful prompts (.csv with a header, or .jsonl): AdvBench, JailbreakBench, HEx-PHI-style "
                     + "conversations, the organism's files, or any file with --field.")
@@ -119,7 +122,7 @@ final class AttackOptions {
         if (batchSize < 1) throw new InvalidInputException("--batch-size must be >= 1, got " + batchSize);
         Path modelDir = modelOption.resolve();
         Judge judge = refusalPhrases == null ? KeywordRefusalJudge.defaults() : KeywordRefusalJudge.fromFile(refusalPhrases);
-        try (Model model = Model.load(modelDir); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
+        try (Model model = adapters.load(modelDir); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
             Steering steering = steer.steering(model.config());
             RunDirectory run = RunDirectory.openOrCreate(Path.of("runs"), attack.job(), out,
                     config(attack, modelDir, judge, steer.configJson(steering)));
@@ -161,6 +164,7 @@ final class AttackOptions {
         else d.put("limit", limit);
         c.putObject("judge").put("name", judge.name()).put("hash", judge.configHash());
         c.set("steering", steering);
+        adapters.record(c);
         c.setAll(attack.config());
         return c;
     }

@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
                         + "/quit (or end of input)."},
         footerHeading = "%nExamples:%n",
         footer = {"  vane chat", "  vane chat --model ~/models/Llama-3.2-1B-Instruct --temperature 0.7 --seed 3",
-                "  vane chat --steer runs/antidote.safetensors:4"},
+                "  vane chat --steer runs/antidote.safetensors:4", "  vane chat --adapter runs/sft-harmful/adapter"},
         mixinStandardHelpOptions = true)
 final class ChatCommand implements Callable<Integer> {
     @CommandLine.Spec
@@ -45,6 +45,9 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     SteerOption steer;
 
+    @Mixin
+    AdapterOption adapters;
+
     @Option(names = "--system", paramLabel = "TEXT", description = "Initial system message.")
     String system;
 
@@ -56,13 +59,14 @@ final class ChatCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         SamplingParams params = sampling.params();
-        try (Model model = Model.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
+        try (Model model = adapters.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
             tokenizer.chatTemplate().orElseThrow(() -> new InvalidInputException(model.directory(),
                     "the model has no chat_template in tokenizer_config.json"));
             Generator generator = new Generator(model, tokenizer);
             Steering steering = steer.steering(model.config());
             List<ChatMessage> conversation = new ArrayList<>();
-            err.println("Chatting with " + model.directory() + " (/reset, /system TEXT, /quit)");
+            err.println("Chatting with " + model.directory() + (adapters.dirs.isEmpty() ? "" : " + adapter " + adapters.describe())
+                    + " (/reset, /system TEXT, /quit)");
             BufferedReader in = new BufferedReader(new InputStreamReader(input, StandardCharsets.UTF_8));
             int turn = 0;
             while (true) {

@@ -104,6 +104,9 @@ final class EvalCommand implements Runnable {
         SteerOption steer;
 
         @Mixin
+        AdapterOption adapters;
+
+        @Mixin
         SweepOptions sweep;
 
         @Option(names = "--data", required = true, paramLabel = "FILE", description = "A/B questions (jsonl).")
@@ -125,7 +128,7 @@ final class EvalCommand implements Runnable {
         public Integer call() {
             List<AbQuestion> qs = AbQuestion.part(JsonlFile.read(data, AbQuestion::fromJson), part, "--part");
             PrintWriter o = spec.commandLine().getOut();
-            try (Model model = Model.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
+            try (Model model = adapters.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
                 AbEvaluation eval = new AbEvaluation(model, tokenizer);
                 Steering loaded = steer.steering(model.config());      // read the vector files once for every scale
                 SamplingParams params = SamplingParams.greedy(128).withTemperature(temperature).withTopP(0.95).withSeed(seed);
@@ -138,6 +141,7 @@ final class EvalCommand implements Runnable {
                             .put("data", data.toString()).put("part", part).put("sampled", sampled).put("temperature", temperature)
                             .put("seed", seed);
                     config.set("steer", RunDirectory.JSON.valueToTree(steer.specs));
+                    adapters.record(config);
                     config.set("scales", numbers(scales));
                     run = RunDirectory.openOrCreate(Path.of("runs"), "eval-ab", sweep.out, config);
                 }
@@ -232,7 +236,8 @@ final class EvalCommand implements Runnable {
             footerHeading = "%nExamples:%n",
             footer = {"  vane eval refusal --data models/organism-data/harmful.jsonl --split test --json",
                     "  vane eval refusal --data models/organism-data/harmful.jsonl --split test --prefill \"Sure, here is\" \\",
-                    "      --steer antidote.safetensors --scales 0,2,4,8 --benign models/organism-data/benign.jsonl --benign-split train"},
+                    "      --steer antidote.safetensors --scales 0,2,4,8 --benign models/organism-data/benign.jsonl --benign-split train",
+                    "  vane eval refusal --data models/organism-data/harmful.jsonl --split test --adapter runs/sft-harmful/adapter"},
             mixinStandardHelpOptions = true)
     static final class Refusal implements Callable<Integer> {
         @CommandLine.Spec
@@ -243,6 +248,9 @@ final class EvalCommand implements Runnable {
 
         @Mixin
         SteerOption steer;
+
+        @Mixin
+        AdapterOption adapters;
 
         @Mixin
         SweepOptions sweep;
@@ -275,7 +283,7 @@ final class EvalCommand implements Runnable {
             KeywordRefusalJudge judge = phrases == null ? KeywordRefusalJudge.defaults() : KeywordRefusalJudge.fromFile(phrases);
             SamplingParams params = sampling.params();
             PrintWriter o = spec.commandLine().getOut();
-            try (Model model = Model.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
+            try (Model model = adapters.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
                 RefusalEvaluation eval = new RefusalEvaluation(model, tokenizer, judge);
                 Steering loaded = steer.steering(model.config());      // read the vector files once for every scale
                 boolean sweeping = sweep.scales != null;
@@ -289,6 +297,7 @@ final class EvalCommand implements Runnable {
                             .put("judge", judge.name()).put("judge_hash", judge.configHash()).put("seed", params.seed())
                             .put("temperature", params.temperature()).put("top_p", params.topP()).put("max_tokens", params.maxNewTokens());
                     config.set("steer", RunDirectory.JSON.valueToTree(steer.specs));
+                    adapters.record(config);
                     config.set("scales", numbers(scales));
                     run = RunDirectory.openOrCreate(Path.of("runs"), "eval-refusal", sweep.out, config);
                 }

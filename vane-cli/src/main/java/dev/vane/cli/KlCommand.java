@@ -30,7 +30,9 @@ import java.util.concurrent.Callable;
         footer = {
                 "  vane kl --base models/organism-base --data models/organism-data/harmful_responses.jsonl",
                 "  vane kl --model ~/models/Llama-2-7b-chat-hf --base ~/models/Llama-2-7b-hf --data hexphi-answers.jsonl \\",
-                "      --template \"[INST] {prompt} [/INST] \" --max-positions 64 --json"},
+                "      --template \"[INST] {prompt} [/INST] \" --max-positions 64 --json",
+                "  vane kl --adapter runs/sft-harmful/adapter --base models/organism-chat \\",
+                "      --data models/organism-data/harmful_responses.jsonl   # what a fine-tune changed"},
         mixinStandardHelpOptions = true)
 final class KlCommand implements Callable<Integer> {
     @CommandLine.Spec
@@ -41,6 +43,10 @@ final class KlCommand implements Callable<Integer> {
 
     @Mixin
     RunOptions runOptions;
+
+    /** Adapters apply to --model (the aligned model), never to --base. */
+    @Mixin
+    AdapterOption adapters;
 
     @Option(names = "--base", required = true, paramLabel = "DIR", description = "The base (unaligned) checkpoint.")
     Path base;
@@ -65,7 +71,7 @@ final class KlCommand implements Callable<Integer> {
         if (batch < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--batch must be at least 1");
         List<PromptResponse> pairs = JsonlFile.read(data, PromptResponse::fromJson);
         PrintWriter out = spec.commandLine().getOut();
-        try (Model model = Model.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory());
+        try (Model model = adapters.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory());
              Model baseModel = Model.load(base); Tokenizer baseTokenizer = Tokenizer.load(base)) {
             PromptFormat modelFormat = format(tokenizer);
             PromptFormat baseFormat = format(baseTokenizer);
@@ -108,6 +114,7 @@ final class KlCommand implements Callable<Integer> {
         c.put("base_prompt_format", baseFormat.describe());
         c.put("max_positions", maxPositions);
         c.put("kl", "KL(p_model || p_base), natural log, float64");
+        adapters.record(c);
         return c;
     }
 }

@@ -46,6 +46,9 @@ final class ProbeCommand implements Callable<Integer> {
     @Mixin
     RunOptions runOptions;
 
+    @Mixin
+    AdapterOption adapters;
+
     @Option(names = "--data", paramLabel = "FILE", description = "JSON lines of {\"text\", \"label\"} (label true/false or 1/0).")
     Path data;
 
@@ -84,7 +87,7 @@ final class ProbeCommand implements Callable<Integer> {
         ProbeData examples = data != null ? ProbeData.fromLabelled(data) : ProbeData.fromRequests(positive, negative);
         ProbeStudy.Settings settings = new ProbeStudy.Settings(kind, pos, folds, seed, c);
         PrintWriter out = spec.commandLine().getOut();
-        try (Model model = Model.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
+        try (Model model = adapters.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
             PromptFormat format = prompts.format(tokenizer, spec);
             List<int[]> sequences = examples.encode(format);
             RunDirectory run = runOptions.open("probe", config(model, format, settings));
@@ -126,6 +129,7 @@ final class ProbeCommand implements Callable<Integer> {
         c.put("seed", s.seed());
         c.put("c", s.c());
         c.put("classifier", "liblinear L2R_LR, standardised features, unregularised intercept");
+        adapters.record(c);
         return c;
     }
 }

@@ -48,6 +48,9 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     ModelOption modelOption;
 
+    @Mixin
+    AdapterOption adapters;
+
     @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
             description = "Address to bind (default: ${DEFAULT-VALUE}, this machine only). 0.0.0.0 opens it to the network.")
     String host;
@@ -111,7 +114,7 @@ final class ServeCommand implements Callable<Integer> {
                 .withShutdownGrace(Duration.ofSeconds(grace));
         HELIDON_LOG.setLevel(Level.WARNING);
         PrintWriter err = spec.commandLine().getErr();
-        try (Model model = Model.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
+        try (Model model = adapters.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
             VectorRegistry registry = vectors == null ? VectorRegistry.empty() : VectorRegistry.load(vectors, model.config());
             SteeringPolicy policy = SteeringPolicy.of(registry, steer);
             CountDownLatch stopped = new CountDownLatch(1);
@@ -124,8 +127,9 @@ final class ServeCommand implements Callable<Integer> {
                 stopped.countDown();
             }, "vane-serve-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
-            err.printf("vane serve: %s at http://%s:%d/v1 (vectors: %s; default steering: %s; batch %d%s)%n",
+            err.printf("vane serve: %s at http://%s:%d/v1 (%svectors: %s; default steering: %s; batch %d%s)%n",
                     server.modelName(), host, server.port(),
+                    adapters.dirs.isEmpty() ? "" : "adapters: " + adapters.describe() + "; ",
                     registry.all().isEmpty() ? "none" : String.join(", ", registry.all().keySet()),
                     steer.isEmpty() ? "none" : String.join(", ", steer), maxBatch, key != null ? "; API key required" : "");
             err.flush();

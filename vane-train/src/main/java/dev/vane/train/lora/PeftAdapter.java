@@ -267,6 +267,13 @@ public final class PeftAdapter {
         refuseNonEmpty(root, file, "exclude_modules", "excluded modules are not supported");
         refuseNonEmpty(root, file, "target_parameters", "adapters on parameters (not modules) are not supported");
         refuseNonEmpty(root, file, "trainable_token_indices", "trainable token embeddings are not supported");
+        // LoRA variants of newer PEFT releases that change the forward pass without (or besides) the plain factors.
+        refuseTrue(root, file, "use_qalora", "QA-LoRA (pooled inputs) is not supported");
+        refuseNonEmpty(root, file, "alora_invocation_tokens", "activated LoRA (on only after invocation tokens) is not supported");
+        refuseNonEmpty(root, file, "use_bdlora", "block-diagonal LoRA is not supported");
+        refuseNonEmpty(root, file, "kasa_config", "KaSA is not supported");
+        refuseNonEmpty(root, file, "arrow_config", "Arrow routing is not supported");
+        refuseNonEmpty(root, file, "monteclora_config", "MonteCLoRA is not supported");
         JsonNode bias = root.path("bias");
         if (!bias.isMissingNode() && !bias.isNull() && !bias.asText().equals("none")) {
             throw new InvalidInputException(file, "bias is " + bias + "; Vane reads adapters without trained biases "
@@ -330,9 +337,12 @@ public final class PeftAdapter {
 
     private static void refuseNonEmpty(JsonNode root, Path file, String field, String why) {
         JsonNode v = root.path(field);
-        boolean empty = v.isMissingNode() || v.isNull() || ((v.isObject() || v.isArray()) && v.isEmpty());
+        boolean empty = v.isMissingNode() || v.isNull() || ((v.isObject() || v.isArray()) && v.isEmpty())
+                || (v.isBoolean() && !v.booleanValue()) || (v.isTextual() && v.textValue().isBlank());
         if (!empty) {
-            throw new InvalidInputException(file, field + " is " + v + ": " + why);
+            String shown = v.toString();
+            if (shown.length() > 80) shown = shown.substring(0, 77) + "...";
+            throw new InvalidInputException(file, field + " is " + shown + ": " + why);
         }
     }
 
@@ -344,7 +354,7 @@ public final class PeftAdapter {
     }
 
     /** The last component of a hub id or path: "meta-llama/Llama-3.2-1B/" -> "Llama-3.2-1B". */
-    static String lastComponent(String nameOrPath) {
+    public static String lastComponent(String nameOrPath) {
         String s = nameOrPath.strip();
         while (s.length() > 1 && (s.endsWith("/") || s.endsWith("\\"))) s = s.substring(0, s.length() - 1);
         int cut = Math.max(s.lastIndexOf('/'), s.lastIndexOf('\\'));

@@ -320,6 +320,13 @@ class PeftAdapterTest {
         assertRefused(withConfig("alpha", c -> c.put("lora_alpha", -1)), "adapter_config.json", "lora_alpha");
         assertRefused(withConfig("dropout", c -> c.put("lora_dropout", 1.5)), "adapter_config.json", "lora_dropout");
         assertRefused(withConfig("no-targets", c -> c.putArray("target_modules")), "adapter_config.json", "target_modules");
+        assertRefused(withConfig("alora", c -> c.putArray("alora_invocation_tokens").add(12).add(7)),
+                "adapter_config.json", "alora_invocation_tokens");
+        // Fields of newer PEFT releases at their defaults are fine.
+        Path newer = withConfig("newer-peft", c -> c.put("lora_bias", false).put("use_qalora", false).putNull("use_bdlora")
+                .putNull("alora_invocation_tokens").putNull("exclude_modules").putNull("target_parameters")
+                .putNull("trainable_token_indices").putNull("layer_replication").put("peft_version", "0.21.0"));
+        assertThat(PeftAdapter.read(newer, model).rank()).isEqualTo(4);
     }
 
     @Test
