@@ -1,25 +1,43 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: `vane bench` against an eager PyTorch model of the same synthetic checkpoint.
 #
-#   bench/compare.sh SHAPE [THREADS=2] [RUNS=3]
+#   bench/compare.sh [--train | --train-only] SHAPE [THREADS=2] [RUNS=3]
 #   bench/compare.sh qwen2.5-0.5b 2 3
+#   bench/compare.sh --train llama-3.2-1b 2 3       # the inference figures, then the training figures
 #
 # SHAPE: qwen2.5-0.5b, llama-3.2-1b, tinyllama-1.1b (or tiny). Both sides measure every timed figure as the
 # median of RUNS runs after a warm-up, on THREADS threads. PyTorch is Debian's python3-torch on OpenBLAS
 # (installed here when missing; needs root or sudo), run through bench/torch_baseline.py, which tries fp32
 # and bf16 and counts the better of the two per figure. Keep the machine otherwise idle while it runs.
 #
+# --train (or TRAIN=1) adds training: `vane bench --train --json` beside bench/torch_train.py (one AdamW step
+# on a 1 x 512 batch; LoRA r16 on q,k,v,o,gate,up,down and full fine-tuning; PyTorch in fp32 and bf16
+# autocast, the faster counted; tokens/s and peak memory). --train-only (or TRAIN=only) skips the inference
+# figures.
+#
 # Environment:
 #   PROCS=1         repeat each side's whole process this many times and report medians across processes
 #   OUT=DIR         keep the raw JSON there (default: a fresh folder under ${TMPDIR:-/tmp})
 #   TORCH_ARGS=...  extra arguments for torch_baseline.py (e.g. "--dtype fp32" or "--budget 120")
+#   TORCH_TRAIN_ARGS=...  extra arguments for torch_train.py (e.g. "--mode lora", "--dtype fp32", "--budget 300")
 set -euo pipefail
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; }
 die() { echo "compare.sh: $*" >&2; exit 1; }
 
-[ $# -ge 1 ] && [ "$1" != "-h" ] && [ "$1" != "--help" ] || { usage; [ $# -ge 1 ]; exit $?; }
-shape="$1"; threads="${2:-2}"; runs="${3:-3}"; procs="${PROCS:-1}"
+case "${TRAIN:-0}" in 0|"") train=0 ;; only) train=only ;; *) train=1 ;; esac
+args=()
+for a in "$@"; do
+  case "$a" in
+    -h|--help) usage; exit 0 ;;
+    --train) [ "$train" = only ] || train=1 ;;
+    --train-only) train=only ;;
+    -*) die "unknown option $a (see --help)" ;;
+    *) args+=("$a") ;;
+  esac
+done
+[ ${#args[@]} -ge 1 ] || { usage; exit 1; }
+shape="${args[0]}"; threads="${args[1]:-2}"; runs="${args[2]:-3}"; procs="${PROCS:-1}"
 [[ "$threads" =~ ^[1-9][0-9]*$ ]] || die "THREADS must be a positive integer, not '$threads'"
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer, not '$runs'"
 [[ "$procs" =~ ^[1-9][0-9]*$ ]] || die "PROCS must be a positive integer, not '$procs'"
@@ -86,6 +104,11 @@ load_warning() {
     if (busy > 20) printf "compare.sh: warning: the CPUs are %.0f%% busy with something else before the %s run: figures will be noisy\n", busy, what > "/dev/stderr"
   }'
 }
+
+# ============================================================================================================
+# Inference figures (not with --train-only)
+# ============================================================================================================
+if [ "$train" != only ]; then
 
 for p in $(seq 1 "$procs"); do
   echo "== vane bench ($p/$procs): $threads threads, median of $runs runs"
@@ -166,5 +189,170 @@ print(f"fp32 GEMM 1024^3: {blas['gemm_gflop_s']:.1f} GFLOP/s with OpenBLAS core 
 for dt, c in t0.get("configs", {}).items():
     if "error" in c: print(f"PyTorch {dt}: {c['error']}")
     elif c.get("too_slow"): print(f"PyTorch {dt}: too slow (estimated prefill {c.get('estimate_prefill_s', 0):.0f} s), not counted")
+print(f"raw JSON: {out}")
+EOF
+
+fi   # inference figures
+
+# ============================================================================================================
+# Training figures (--train, --train-only)
+# ============================================================================================================
+[ "$train" = 0 ] && exit 0
+[ "$train" = only ] || echo
+
+# --- Vane: `vane bench --train --json` ------------------------------------------------------------------------
+# Expected in its JSON object (other keys are ignored):
+#   "train_tok_s_lora": {"runs": [tok/s per run], "median": tok/s}  or  {"skipped": "reason"}
+#   "train_tok_s_full": the same for full fine-tuning
+#   "train_peak_mib_lora", "train_peak_mib_full": peak resident memory (MiB) of that configuration, or null
+# optional: "train_seq" (512), "train_lora": {"rank", "alpha", "dropout", "targets"} (checked against PyTorch's),
+#   "train_dtype": a short description of what Vane computes in (e.g. "bf16 weights, fp32 adapters")
+vane_train=1
+for p in $(seq 1 "$procs"); do
+  echo "== vane bench --train ($p/$procs): $threads threads, median of $runs steps"
+  load_warning "vane training"
+  rc=0
+  ./vane bench --shape "$shape" --threads "$threads" --runs "$runs" --train --json \
+    > "$out/vane-train-$p.json" 2> "$out/vane-train-$p.log" || rc=$?
+  if [ "$rc" != 0 ]; then
+    if grep -qiE "(unknown option|unmatched argument).*--train" "$out/vane-train-$p.log"; then
+      echo "vane bench has no --train yet: the table shows PyTorch only"
+      rm -f "$out"/vane-train-*.json; vane_train=0; break
+    fi
+    cat "$out/vane-train-$p.log" >&2
+    die "./vane bench --shape $shape --threads $threads --runs $runs --train --json failed (exit $rc)"
+  fi
+  "$PY" -c 'import json, sys; json.load(open(sys.argv[1]))' "$out/vane-train-$p.json" 2>/dev/null \
+    || die "./vane bench --train --json did not print one JSON object (see $out/vane-train-$p.json)"
+done
+
+# --- PyTorch: bench/torch_train.py ----------------------------------------------------------------------------
+# The OpenBLAS core the BLAS check chose (saves torch_train.py its own probes).
+core="$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1])).get("chosen_coretype") or "default")' "$out/blas.json")"
+for p in $(seq 1 "$procs"); do
+  echo "== PyTorch training ($p/$procs): $threads threads, median of $runs steps, lora and full, fp32 and bf16"
+  load_warning "PyTorch training"
+  rc=0
+  # shellcheck disable=SC2086
+  "$PY" bench/torch_train.py "$dir" --shape "$shape" --threads "$threads" --runs "$runs" --blas-core "$core" \
+    ${TORCH_TRAIN_ARGS:-} > "$out/torch-train-$p.json" 2> "$out/torch-train-$p.log" || rc=$?
+  grep -E "skipped|: median|Traceback|Error" "$out/torch-train-$p.log" | sed 's/^/  /' || true
+  # exit 2: every configuration was skipped; the JSON still says why
+  [ "$rc" = 0 ] || [ "$rc" = 2 ] || { tail -n 20 "$out/torch-train-$p.log" >&2; die "bench/torch_train.py failed (exit $rc)"; }
+done
+
+echo
+"$PY" - "$out" "$procs" "$vane_train" <<'EOF'
+import json, os, statistics, sys
+out, procs, have_vane = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+V = [json.load(open(os.path.join(out, f"vane-train-{p}.json"))) for p in range(1, procs + 1)] if have_vane else []
+T = [json.load(open(os.path.join(out, f"torch-train-{p}.json"))) for p in range(1, procs + 1)]
+t0 = T[0]
+DT = ("fp32", "bf16")
+
+def med(vals):
+    vals = [v for v in vals if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return statistics.median(vals) if vals else None
+
+def vane_entry(v, mode):
+    e = v.get(f"train_tok_s_{mode}")
+    return e if isinstance(e, dict) else {}
+
+def vane_speed(mode):
+    return med([vane_entry(v, mode).get("median") for v in V])
+
+def vane_peak(mode):
+    return med([v.get(f"train_peak_mib_{mode}") for v in V])
+
+def vane_skip(mode):
+    for v in V:
+        if f"train_tok_s_{mode}" not in v:
+            return "not reported by vane bench"
+        if vane_entry(v, mode).get("skipped"):
+            return vane_entry(v, mode)["skipped"]
+    return None
+
+def torch_entry(t, mode, dt):
+    return t.get("train", {}).get(mode, {}).get(dt) or {}
+
+def torch_val(mode, dt, key):
+    return med([torch_entry(t, mode, dt).get(key) for t in T])
+
+def torch_skip(mode, dt):
+    if mode not in t0.get("train", {}) or dt not in t0["train"][mode]:
+        return "not run (TORCH_TRAIN_ARGS)"
+    return torch_entry(t0, mode, dt).get("skipped")
+
+def torch_best(mode):
+    """The dtype counted for this mode: the faster median across processes."""
+    cands = [(torch_val(mode, dt, "median"), dt) for dt in DT]
+    cands = [c for c in cands if c[0] is not None]
+    return max(cands)[1] if cands else None
+
+def fmt(x, unit):
+    if unit == "MiB": return f"{x:.0f}"
+    return f"{x:.2f}" if abs(x) < 100 else f"{x:.0f}"
+
+def cell(x, unit, skipped):
+    return fmt(x, unit) if x is not None else ("skipped" if skipped else "-")
+
+seq = t0.get("seq", 512)
+lo = t0.get("lora", {})
+print(f"training: shape {t0.get('shape')}, {t0.get('threads')} threads, one AdamW step on 1 x {seq} tokens "
+      f"(forward, cross-entropy on every position, backward, update); each figure the median of the steps"
+      + (f", then of {procs} processes" if procs > 1 else ""))
+print(f"PyTorch {t0.get('torch')} eager, {t0.get('blas')}")
+print(f"LoRA rank {lo.get('rank')}, alpha {lo.get('alpha', 0):g}, dropout {lo.get('dropout', 0):g}, targets "
+      f"{','.join(lo.get('targets', []))}; PyTorch bf16 = autocast (LoRA: frozen base held in {lo.get('bf16_base')}; "
+      f"full: fp32 master weights)")
+if V and V[0].get("train_dtype"):
+    print(f"Vane computes in: {V[0]['train_dtype']}")
+if V and isinstance(V[0].get("train_lora"), dict):
+    vl = V[0]["train_lora"]
+    diff = [k for k in ("rank", "alpha", "dropout") if k in vl and float(vl[k]) != float(lo.get(k, -1))]
+    if "targets" in vl and sorted(vl["targets"]) != sorted(lo.get("targets", [])):
+        diff.append("targets")
+    if diff:
+        print(f"WARNING: Vane's LoRA differs from PyTorch's in {', '.join(diff)}: {vl} vs {lo}")
+if V and V[0].get("train_seq") not in (None, seq):
+    print(f"WARNING: Vane trained on {V[0]['train_seq']} tokens per step, PyTorch on {seq}")
+print("Vane / best: against PyTorch's counted (faster) dtype, marked *; > 1 favours Vane for tokens/s, "
+      "< 1 favours Vane for peak memory")
+print()
+print("| figure | Vane | PyTorch fp32 | PyTorch bf16 | Vane / best |")
+print("|---|---:|---:|---:|---:|")
+notes = []
+for mode, label in (("lora", "LoRA"), ("full", "full")):
+    best = torch_best(mode)
+    vk = vane_skip(mode) if V else None
+    tsk = {dt: torch_skip(mode, dt) for dt in DT}
+    mark = {dt: (" *" if dt == best else "") for dt in DT}
+    for kind, key, unit in (("train", "median", "tok/s"), ("peak memory", "peak_mib", "MiB")):
+        v = (vane_speed if key == "median" else vane_peak)(mode) if V else None
+        t = {dt: torch_val(mode, dt, key) if not tsk[dt] else None for dt in DT}
+        ratio = f"{v / t[best]:.2f}x" if v and best and t.get(best) else "-"
+        vcell = cell(v, unit, vk) if V else "n/a"
+        print(f"| {kind} {label} ({unit}) | {vcell} | {cell(t['fp32'], unit, tsk['fp32'])}{mark['fp32']} | "
+              f"{cell(t['bf16'], unit, tsk['bf16'])}{mark['bf16']} | {ratio} |")
+    if vk:
+        notes.append(f"Vane {label}: {vk}")
+    for dt in DT:
+        if tsk[dt]:
+            notes.append(f"PyTorch {label} {dt}: {tsk[dt]}")
+print()
+if not V:
+    print("Vane: n/a (vane bench has no --train yet)")
+for n in notes:
+    print(f"skipped: {n}")
+if V:
+    vs, best = vane_speed("lora"), torch_best("lora")
+    if vs and best:
+        tb = torch_val("lora", best, "median")
+        print(f"target LoRA tokens/s >= PyTorch's best: {vs:.2f} vs {tb:.2f} ({best}): "
+              + ("met" if vs >= tb else "missed") + f" ({(vs / tb - 1) * 100:+.0f} %)")
+    vp = vane_peak("lora")
+    if vp and t0.get("shape") == "llama-3.2-1b":
+        print(f"target LoRA step within 8 GB on llama-3.2-1b: peak {vp:.0f} MiB = {vp * 1.048576:.0f} MB: "
+              + ("met" if vp * 1048576 <= 8e9 else "missed"))
 print(f"raw JSON: {out}")
 EOF
