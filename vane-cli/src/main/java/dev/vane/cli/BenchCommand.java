@@ -106,7 +106,12 @@ final class BenchCommand implements Callable<Integer> {
             ObjectNode o = mapper.createObjectNode();
             o.put("shape", s.shapeName());
             o.put("threads", n);
-            o.put("tokens", 512);
+            o.put("train_seq", 512);
+            ObjectNode lora = o.putObject("train_lora");
+            lora.put("rank", 16).put("alpha", 32).put("dropout", 0.0);
+            var targets = lora.putArray("targets");
+            for (String t : new String[]{"q", "k", "v", "o", "gate", "up", "down"}) targets.add(t);
+            o.put("train_dtype", "mapped weights in their dtype, float32 adapters; full: float32 masters");
             o.set("train_tok_s_lora", runsNode(mapper, r.lora()));
             o.put("train_peak_mib_lora", r.peakLoraMb() * 1e6 / 1048576);
             if (r.full() != null) {
@@ -114,6 +119,7 @@ final class BenchCommand implements Callable<Integer> {
                 o.put("train_peak_mib_full", r.peakFullMb() * 1e6 / 1048576);
             } else {
                 o.putObject("train_tok_s_full").put("skipped", r.fullSkip());
+                o.putNull("train_peak_mib_full");
             }
             out.println(o.toString());
         } else {
