@@ -173,10 +173,16 @@ final class TrainSftCommand implements Callable<Integer> {
         if (json) {
             stdout.println(summary.toPrettyString());
         } else {
-            stdout.printf("Trained %d steps (%s, %d trainable parameters): loss %.4f -> %.4f%s%n",
+            JsonNode epochs = summary.get("loss_by_epoch");
+            String loss = epochs.size() >= 2
+                    ? String.format("mean loss %.4f in epoch 1 -> %.4f in epoch %d", epochs.get(0).asDouble(),
+                            epochs.get(epochs.size() - 1).asDouble(), epochs.size())
+                    : String.format("loss %.4f at step 1 -> %.4f at the last step (steps hold different examples)",
+                            summary.path("first_loss").asDouble(), summary.path("final_loss").asDouble());
+            stdout.printf("Trained %d steps (%s, %d trainable parameters): %s%s%n",
                     summary.get("steps").asLong(), summary.get("mode").asText(), summary.get("trainable_parameters").asLong(),
-                    summary.path("first_loss").asDouble(), summary.path("final_loss").asDouble(),
-                    summary.has("final_eval_loss") ? String.format(", eval loss %.4f", summary.get("final_eval_loss").asDouble()) : "");
+                    loss, summary.has("final_eval_loss")
+                            ? String.format(", eval loss %.4f", summary.get("final_eval_loss").asDouble()) : "");
             stdout.printf("%.0f tokens/s; peak heap %d MiB%n", summary.get("tok_s").asDouble(), summary.get("peak_heap_mib").asLong());
             stdout.println("Result: " + summary.get("result").asText());
             stdout.println("Run directory: " + summary.get("run").asText());

@@ -203,7 +203,7 @@ public final class Model implements AutoCloseable {
      * weights, so it costs only the adapters' factors. Closing either closes the weights of both.
      *
      * <pre>{@code
-     * Model tuned = model.withAdapters(List.of(PeftAdapter.read(dir, model.config())));
+     * Model tuned = model.withAdapters(List.of(PeftAdapter.read(dir, model)));
      * }</pre>
      *
      * @throws InvalidInputException if an adapter was made for a model of another shape

@@ -193,7 +193,8 @@ public final class SftRun {
                 }
                 List<JsonNode> lines = metrics.all();
                 chart(run, lines);
-                JsonNode summary = summary(o, run, lines, state, result, train, eval, total, seconds, tokens);
+                JsonNode summary = summary(o, run, lines, state, result, train, eval, total, seconds, tokens,
+                        plan.stepsPerEpoch());
                 run.writeSummary(summary);
                 return summary;
             }
@@ -274,7 +275,7 @@ public final class SftRun {
 
     private static JsonNode summary(Options o, RunDirectory run, List<JsonNode> lines, TrainableState state, Path result,
                                     List<TrainingExample> train, List<TrainingExample> eval, long total, double seconds,
-                                    long tokens) {
+                                    long tokens, int stepsPerEpoch) {
         ObjectNode s = RunDirectory.object();
         s.put("mode", o.full() ? "full" : "lora");
         s.put("steps", total);
@@ -291,6 +292,17 @@ public final class SftRun {
                 break;
             }
         }
+        // Steps hold different examples, so single steps' losses are not comparable; whole epochs are.
+        ArrayNode epochs = s.putArray("loss_by_epoch");
+        for (int from = 0; from < lines.size(); from += stepsPerEpoch) {
+            double sum = 0, n = 0;
+            for (int i = from; i < Math.min(lines.size(), from + stepsPerEpoch); i++) {
+                sum += lines.get(i).get("loss").asDouble() * lines.get(i).get("trained_tokens").asDouble();
+                n += lines.get(i).get("trained_tokens").asDouble();
+            }
+            if (from + stepsPerEpoch <= lines.size() && n > 0) epochs.add(sum / n);
+        }
+        s.put("steps_per_epoch", stepsPerEpoch);
         double allSeconds = 0;
         long allTokens = 0;
         for (JsonNode l : lines) {

@@ -30,9 +30,13 @@ class SftRunTest {
 
     /** A short LoRA run on the organism's harmful answers: 6 steps of ~256 tokens, a checkpoint every 2. */
     static SftRun.Options options(boolean full, long seed) {
+        return options(full, seed, 256, full ? 1e-4 : 2e-3);
+    }
+
+    static SftRun.Options options(boolean full, long seed, long batchTokens, double lr) {
         return new SftRun.Options(LabFiles.organism("organism-chat"), LabFiles.data("harmful_responses.jsonl"),
                 SftData.Format.AUTO, null, null, 0, full, 4, 8f, 0.1f, EnumSet.of(Target.Q, Target.V, Target.DOWN),
-                6, 1, 256, 512, full ? 1e-4 : 2e-3, 1, LrSchedule.Kind.COSINE, 0.01, 1.0, seed, 2, 0, false);
+                6, 1, batchTokens, 512, lr, 1, LrSchedule.Kind.COSINE, 0.01, 1.0, seed, 2, 0, false);
     }
 
     /** Stops the run after a given step, as a kill would (the checkpoint before it survives). */
@@ -72,7 +76,6 @@ class SftRunTest {
         List<String> lines = Files.readAllLines(broken.resolve("metrics.jsonl"));
         assertThat(lines).hasSize(6);                          // step 3 was logged once, not twice
         assertThat(JSON.readTree(lines.get(5)).get("step").asInt()).isEqualTo(6);
-        assertThat(whole.get("final_loss").asDouble()).isLessThan(whole.get("first_loss").asDouble());
         assertThat(tmp.resolve("whole/loss.png")).isNotEmptyFile();
         assertThat(tmp.resolve("whole/loss.svg")).isNotEmptyFile();
         // Only the last two checkpoints are kept.
@@ -93,7 +96,7 @@ class SftRunTest {
 
     @Test
     void theTrainedAdapterLowersTheLossAndReadsBackAsTheSameModel(@TempDir Path tmp) throws Exception {
-        SftRun.run(options(false, 5), tmp, tmp.resolve("run"), SftRun.Listener.NONE);
+        SftRun.run(options(false, 5, 1024, 5e-3), tmp, tmp.resolve("run"), SftRun.Listener.NONE);
         try (Model base = Model.load(LabFiles.organism("organism-chat"));
              dev.vane.core.tokenize.Tokenizer tokenizer = dev.vane.core.tokenize.Tokenizer.load(base.directory())) {
             var examples = SftData.forModel(base, tokenizer, 0).read(LabFiles.data("harmful_responses.jsonl"), null, null);
@@ -107,9 +110,8 @@ class SftRunTest {
 
     @Test
     void fullFineTuningWritesAHuggingFaceCheckpointInTheOriginalDtype(@TempDir Path tmp) throws Exception {
-        SftRun.Options o = options(true, 1);
-        JsonNode summary = SftRun.run(o, tmp, tmp.resolve("full"), SftRun.Listener.NONE);
-        assertThat(summary.get("final_loss").asDouble()).isLessThan(summary.get("first_loss").asDouble());
+        SftRun.Options o = options(true, 1, 1024, 3e-4);
+        SftRun.run(o, tmp, tmp.resolve("full"), SftRun.Listener.NONE);
         Path out = tmp.resolve("full/model");
         try (SafetensorsFile written = SafetensorsFile.open(out.resolve("model.safetensors"));
              Model trained = Model.load(out); Model original = Model.load(LabFiles.organism("organism-chat"))) {
@@ -122,6 +124,11 @@ class SftRunTest {
             double diff = 0;
             for (int i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
             assertThat(diff).as("training changed the model").isGreaterThan(1e-3);
+            try (dev.vane.core.tokenize.Tokenizer tokenizer = dev.vane.core.tokenize.Tokenizer.load(out)) {
+                var examples = SftData.forModel(original, tokenizer, 0).read(LabFiles.data("harmful_responses.jsonl"), null, null);
+                assertThat(Trainer.evalLoss(trained, Hooks.none(), examples, 2048))
+                        .isLessThan(Trainer.evalLoss(original, Hooks.none(), examples, 2048) - 0.1);
+            }
         }
         // The float32 masters of the last checkpoint equal what the exported bf16 weights round from.
         try (FullWeights w = FullWeights.load(out); SafetensorsFile masters =
