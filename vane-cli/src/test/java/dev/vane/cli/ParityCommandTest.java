@@ -48,8 +48,9 @@ class ParityCommandTest {
         CliRun run = CliRun.of("parity", "--model", fixture("llama3").toString());
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out()).contains("seq0", "steer_head", "patch", "batch_leftpad", "kl", "greedy_steered")
-                .containsPattern("grad\\s+-\\s+-\\s+skipped").containsPattern("tokenization\\s+0.000e\\+00\\s+0.000e\\+00\\s+pass")
-                .contains("PASS: 13 passed, 0 failed, 1 skipped");
+                .containsPattern("grad\\s+\\S+e-0[6-9]\\s+\\S+\\s+pass\\s+6 tensors")
+                .containsPattern("tokenization\\s+0.000e\\+00\\s+0.000e\\+00\\s+pass")
+                .contains("PASS: 14 passed, 0 failed");
     }
 
     @Test
@@ -66,8 +67,22 @@ class ParityCommandTest {
         JsonNode grad = null;
         for (JsonNode c : root.get("cases")) if (c.get("name").asText().equals("grad")) grad = c;
         assertThat(grad).isNotNull();
-        assertThat(grad.get("status").asText()).isEqualTo("skipped");
-        assertThat(grad.get("max_abs_diff").isNull()).isTrue();
+        assertThat(grad.get("status").asText()).isEqualTo("pass");
+        assertThat(grad.get("max_abs_diff").asDouble()).isBetween(0.0, 1e-5);
+    }
+
+    @Test
+    void aWrongGradientFailsTheGradCase() throws IOException {
+        Path dir = copy("gemma2");
+        rewriteTensor(dir.resolve("reference.safetensors"), "case.grad.param.model.norm.weight", v -> v[3] += 0.05f);
+        CliRun run = CliRun.of("parity", "--model", dir.toString(), "--json");
+        assertThat(run.exitCode()).isEqualTo(1);
+        for (JsonNode c : JSON.readTree(run.out()).get("cases")) {
+            if (c.get("name").asText().equals("grad")) {
+                assertThat(c.get("status").asText()).isEqualTo("fail");
+                assertThat(c.get("detail").asText()).contains("model.norm.weight");
+            }
+        }
     }
 
     @Test

@@ -88,8 +88,6 @@ public final class Trainer {
         this.settings = settings;
         this.hooks = hooks;
         this.optimizer = new AdamW(state.parameters(), settings.optimizer());
-        int context = state.model().config().maxPositions();
-        if (context < 2) throw new InvalidInputException("the model's context is too short to train on");
     }
 
     /** Runs optimiser step {@code step} (0-based): forward, backward, clip, AdamW, publish. */
