@@ -125,11 +125,14 @@ public final class Backward {
         // mlpOut = down(act(gate) * up)
         int ff = c.dFf();
         float[] act = new float[tokens * ff];
-        for (int i = 0; i < act.length; i++) act[i] = c.activation().apply(rec.gate[i]) * rec.up[i];
+        chunks(act.length, (from, to) -> {
+            for (int i = from; i < to; i++) act[i] = c.activation().apply(rec.gate[i]) * rec.up[i];
+        });
         float[] dAct = linearBackward(l, Target.DOWN, w.down(), w.downBias(), act, dMlpOut, p + "mlp.down_proj", rec);
+        // act = f(gate) * up: d up = dAct f(gate), d gate = dAct up f'(gate)
         float[] dGate = new float[act.length], dUp = new float[act.length];
-        ComputePool.get().parallelFor((act.length + 8191) / 8192, k -> {
-            for (int i = k * 8192, end = Math.min(act.length, i + 8192); i < end; i++) {
+        chunks(act.length, (from, to) -> {
+            for (int i = from; i < to; i++) {
                 float gv = rec.gate[i];
                 dUp[i] = dAct[i] * c.activation().apply(gv);
                 dGate[i] = dAct[i] * rec.up[i] * derivative(gv);
@@ -286,6 +289,16 @@ public final class Backward {
             }
         }
         return dx;
+    }
+
+    private interface Range {
+        void run(int from, int to);
+    }
+
+    /** Element-wise work over [0, n) split into chunks across the pool. */
+    private static void chunks(int n, Range body) {
+        int chunk = 8192;
+        ComputePool.get().parallelFor((n + chunk - 1) / chunk, k -> body.run(k * chunk, Math.min(n, (k + 1) * chunk)));
     }
 
     /** The gate activation's derivative. */

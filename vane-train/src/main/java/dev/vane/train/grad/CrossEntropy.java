@@ -1,5 +1,7 @@
 package dev.vane.train.grad;
 
+import dev.vane.core.tensor.ComputePool;
+
 /**
  * Weighted cross-entropy of target tokens: {@code loss = sum_i w_i * -log softmax(logits_i)[target_i] / norm}.
  * With unit weights and norm = the number of positions this is PyTorch's mean cross-entropy; a trainer that
@@ -25,19 +27,27 @@ public final class CrossEntropy implements Objective {
     @Override
     public double lossAndGradient(float[] logits, int positions, int vocab, float[] dLogits) {
         if (positions != targets.length) throw new IllegalArgumentException(positions + " positions, " + targets.length + " targets");
-        double loss = 0;
-        for (int p = 0; p < positions; p++) {
+        double[] losses = new double[positions];
+        // Positions are independent; their losses are summed in order afterwards, so threads do not change it.
+        ComputePool.get().parallelFor(positions, p -> {
             int off = p * vocab;
             double max = Double.NEGATIVE_INFINITY;
             for (int v = 0; v < vocab; v++) max = Math.max(max, logits[off + v]);
             double sum = 0;
-            for (int v = 0; v < vocab; v++) sum += Math.exp(logits[off + v] - max);
+            for (int v = 0; v < vocab; v++) {
+                double e = Math.exp(logits[off + v] - max);
+                dLogits[off + v] = (float) e;
+                sum += e;
+            }
             double logZ = max + Math.log(sum);
             double w = weights[p] / norm;
-            loss += w * (logZ - logits[off + targets[p]]);
-            for (int v = 0; v < vocab; v++) dLogits[off + v] = (float) (w * Math.exp(logits[off + v] - logZ));
+            losses[p] = w * (logZ - logits[off + targets[p]]);
+            float scale = (float) (w / sum);
+            for (int v = 0; v < vocab; v++) dLogits[off + v] *= scale;
             dLogits[off + targets[p]] -= (float) w;
-        }
+        });
+        double loss = 0;
+        for (double l : losses) loss += l;
         return loss;
     }
 }
