@@ -43,44 +43,11 @@ public final class FloatGemm {
      */
     static void block(float[] a, int aOff, int ni, float[] b, int bOff, int nj, int k, float[] c, int cOff,
                       int ci, int cj, boolean accumulate) {
-        int bound = F.loopBound(k);
         int j = 0;
         for (; j + 3 <= nj; j += 3) {
-            int b0 = bOff + j * k, b1 = b0 + k, b2 = b1 + k;
             int i = 0;
             for (; i + 4 <= ni; i += 4) {
-                int a0 = aOff + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
-                FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00, s10 = s00, s11 = s00, s12 = s00,
-                        s20 = s00, s21 = s00, s22 = s00, s30 = s00, s31 = s00, s32 = s00;
-                int p = 0;
-                for (; p < bound; p += L) {
-                    FloatVector v0 = FloatVector.fromArray(F, b, b0 + p);
-                    FloatVector v1 = FloatVector.fromArray(F, b, b1 + p);
-                    FloatVector v2 = FloatVector.fromArray(F, b, b2 + p);
-                    FloatVector u = FloatVector.fromArray(F, a, a0 + p);
-                    s00 = u.fma(v0, s00); s01 = u.fma(v1, s01); s02 = u.fma(v2, s02);
-                    u = FloatVector.fromArray(F, a, a1 + p);
-                    s10 = u.fma(v0, s10); s11 = u.fma(v1, s11); s12 = u.fma(v2, s12);
-                    u = FloatVector.fromArray(F, a, a2 + p);
-                    s20 = u.fma(v0, s20); s21 = u.fma(v1, s21); s22 = u.fma(v2, s22);
-                    u = FloatVector.fromArray(F, a, a3 + p);
-                    s30 = u.fma(v0, s30); s31 = u.fma(v1, s31); s32 = u.fma(v2, s32);
-                }
-                float[] s = {VectorMath.sum(s00), VectorMath.sum(s01), VectorMath.sum(s02),
-                        VectorMath.sum(s10), VectorMath.sum(s11), VectorMath.sum(s12),
-                        VectorMath.sum(s20), VectorMath.sum(s21), VectorMath.sum(s22),
-                        VectorMath.sum(s30), VectorMath.sum(s31), VectorMath.sum(s32)};
-                for (; p < k; p++) {
-                    for (int ri = 0; ri < 4; ri++) {
-                        float av = a[a0 + ri * k + p];
-                        s[ri * 3] += av * b[b0 + p];
-                        s[ri * 3 + 1] += av * b[b1 + p];
-                        s[ri * 3 + 2] += av * b[b2 + p];
-                    }
-                }
-                for (int ri = 0; ri < 4; ri++) {
-                    for (int q = 0; q < 3; q++) store(c, cOff + (i + ri) * ci + (j + q) * cj, s[ri * 3 + q], accumulate);
-                }
+                kernel4x3(a, aOff + i * k, b, bOff + j * k, k, c, cOff + i * ci + j * cj, ci, cj, accumulate);
             }
             for (; i < ni; i++) {
                 for (int q = 0; q < 3; q++) {
@@ -93,6 +60,58 @@ public final class FloatGemm {
             for (int i = 0; i < ni; i++) {
                 store(c, cOff + i * ci + j * cj, VectorMath.dot(a, aOff + i * k, b, bOff + j * k, k), accumulate);
             }
+        }
+    }
+
+    /** Four rows of a (from a0) against three rows of b (from b0): 12 dot products, stored from c0. */
+    private static void kernel4x3(float[] a, int a0, float[] b, int b0, int k, float[] c, int c0, int ci, int cj,
+                                  boolean accumulate) {
+        int a1 = a0 + k, a2 = a1 + k, a3 = a2 + k, b1 = b0 + k, b2 = b1 + k;
+        FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00, s10 = s00, s11 = s00, s12 = s00,
+                s20 = s00, s21 = s00, s22 = s00, s30 = s00, s31 = s00, s32 = s00;
+        int p = 0;
+        for (int bound = F.loopBound(k); p < bound; p += L) {
+            FloatVector v0 = FloatVector.fromArray(F, b, b0 + p);
+            FloatVector v1 = FloatVector.fromArray(F, b, b1 + p);
+            FloatVector v2 = FloatVector.fromArray(F, b, b2 + p);
+            FloatVector u = FloatVector.fromArray(F, a, a0 + p);
+            s00 = u.fma(v0, s00); s01 = u.fma(v1, s01); s02 = u.fma(v2, s02);
+            u = FloatVector.fromArray(F, a, a1 + p);
+            s10 = u.fma(v0, s10); s11 = u.fma(v1, s11); s12 = u.fma(v2, s12);
+            u = FloatVector.fromArray(F, a, a2 + p);
+            s20 = u.fma(v0, s20); s21 = u.fma(v1, s21); s22 = u.fma(v2, s22);
+            u = FloatVector.fromArray(F, a, a3 + p);
+            s30 = u.fma(v0, s30); s31 = u.fma(v1, s31); s32 = u.fma(v2, s32);
+        }
+        if (p == k) {                                   // the usual case: widths are multiples of the vector
+            store(c, c0, VectorMath.sum(s00), accumulate);
+            store(c, c0 + cj, VectorMath.sum(s01), accumulate);
+            store(c, c0 + 2 * cj, VectorMath.sum(s02), accumulate);
+            store(c, c0 + ci, VectorMath.sum(s10), accumulate);
+            store(c, c0 + ci + cj, VectorMath.sum(s11), accumulate);
+            store(c, c0 + ci + 2 * cj, VectorMath.sum(s12), accumulate);
+            store(c, c0 + 2 * ci, VectorMath.sum(s20), accumulate);
+            store(c, c0 + 2 * ci + cj, VectorMath.sum(s21), accumulate);
+            store(c, c0 + 2 * ci + 2 * cj, VectorMath.sum(s22), accumulate);
+            store(c, c0 + 3 * ci, VectorMath.sum(s30), accumulate);
+            store(c, c0 + 3 * ci + cj, VectorMath.sum(s31), accumulate);
+            store(c, c0 + 3 * ci + 2 * cj, VectorMath.sum(s32), accumulate);
+            return;
+        }
+        float[] s = {VectorMath.sum(s00), VectorMath.sum(s01), VectorMath.sum(s02),
+                VectorMath.sum(s10), VectorMath.sum(s11), VectorMath.sum(s12),
+                VectorMath.sum(s20), VectorMath.sum(s21), VectorMath.sum(s22),
+                VectorMath.sum(s30), VectorMath.sum(s31), VectorMath.sum(s32)};
+        for (; p < k; p++) {
+            for (int ri = 0; ri < 4; ri++) {
+                float av = a[a0 + ri * k + p];
+                s[ri * 3] += av * b[b0 + p];
+                s[ri * 3 + 1] += av * b[b1 + p];
+                s[ri * 3 + 2] += av * b[b2 + p];
+            }
+        }
+        for (int ri = 0; ri < 4; ri++) {
+            for (int q = 0; q < 3; q++) store(c, c0 + ri * ci + q * cj, s[ri * 3 + q], accumulate);
         }
     }
 

@@ -232,58 +232,8 @@ public final class Matrix {
         int n = to - from;
         float[] w = scratch(n * cols);
         for (int i = 0; i < n; i++) readRow(from + i, w, i * cols);
-        int t = 0;
-        for (; t + 3 <= tokens; t += 3) {           // 3 tokens' inputs stay in L1 while all rows pass by
-            int i = 0;
-            for (; i + 4 <= n; i += 4) kernel4x3(w, i, x, t, out, from + i);
-            for (; i < n; i++) {
-                for (int k = 0; k < 3; k++) out[(t + k) * rows + from + i] = dot(w, i * cols, x, (t + k) * cols, cols);
-            }
-        }
-        for (; t < tokens; t++) {
-            for (int i = 0; i < n; i++) out[t * rows + from + i] = dot(w, i * cols, x, t * cols, cols);
-        }
-    }
-
-    /** out[t..t+2][row..row+3] from decoded rows w[i..i+3]: 12 accumulators, 7 loads per 12 FMAs. */
-    private void kernel4x3(float[] w, int i, float[] x, int t, float[] out, int row) {
-        int w0 = i * cols, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
-        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols;
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00,
-                a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
-        int c = 0;
-        for (int bound = F.loopBound(cols); c < bound; c += L) {
-            FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
-            FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
-            FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
-            FloatVector u = FloatVector.fromArray(F, w, w0 + c);
-            a00 = u.fma(v0, a00); a01 = u.fma(v1, a01); a02 = u.fma(v2, a02);
-            u = FloatVector.fromArray(F, w, w1 + c);
-            a10 = u.fma(v0, a10); a11 = u.fma(v1, a11); a12 = u.fma(v2, a12);
-            u = FloatVector.fromArray(F, w, w2 + c);
-            a20 = u.fma(v0, a20); a21 = u.fma(v1, a21); a22 = u.fma(v2, a22);
-            u = FloatVector.fromArray(F, w, w3 + c);
-            a30 = u.fma(v0, a30); a31 = u.fma(v1, a31); a32 = u.fma(v2, a32);
-        }
-        int o0 = t * rows + row, o1 = o0 + rows, o2 = o1 + rows;
-        if (c == cols) {                            // the usual case: widths are multiples of the vector
-            out[o0] = sum(a00); out[o1] = sum(a01); out[o2] = sum(a02);
-            out[o0 + 1] = sum(a10); out[o1 + 1] = sum(a11); out[o2 + 1] = sum(a12);
-            out[o0 + 2] = sum(a20); out[o1 + 2] = sum(a21); out[o2 + 2] = sum(a22);
-            out[o0 + 3] = sum(a30); out[o1 + 3] = sum(a31); out[o2 + 3] = sum(a32);
-            return;
-        }
-        float[] s = {sum(a00), sum(a01), sum(a02), sum(a10), sum(a11), sum(a12),
-                sum(a20), sum(a21), sum(a22), sum(a30), sum(a31), sum(a32)};
-        for (; c < cols; c++) {
-            for (int ri = 0; ri < 4; ri++) {
-                float wv = w[w0 + ri * cols + c];
-                for (int k = 0; k < 3; k++) s[ri * 3 + k] += wv * x[x0 + k * cols + c];
-            }
-        }
-        for (int ri = 0; ri < 4; ri++) {
-            for (int k = 0; k < 3; k++) out[(t + k) * rows + row + ri] = s[ri * 3 + k];
-        }
+        // 3 tokens' inputs stay in L1 while all decoded rows pass by (FloatGemm's 4 x 3 micro-kernel)
+        FloatGemm.block(w, 0, n, x, 0, tokens, cols, out, from, 1, rows, false);
     }
 
     // ---- shared pieces ---------------------------------------------------------------------------------
