@@ -58,12 +58,27 @@ public final class StepPlan {
         this.seed = seed;
 
         int[] order = permutation(this.examples.size(), seed ^ GROUPING_SALT);
+        // Greedy filling to the budget can leave a runt step (29 examples and then 1): take the number of steps it
+        // needs and cut the same order into that many runs of about equal tokens (more if one would overflow).
+        List<int[]> groups = group(order, batchTokens);
+        for (int n = groups.size(); n > 1 && n <= order.length; n++) {
+            List<int[]> even = evenSplit(order, n, batchTokens);
+            if (even != null) {
+                groups = even;
+                break;
+            }
+        }
+        this.steps = groups.toArray(int[][]::new);
+    }
+
+    /** Consecutive examples of {@code order} in groups of at most {@code budget} tokens (at least one each). */
+    private List<int[]> group(int[] order, long budget) {
         List<int[]> groups = new ArrayList<>();
         List<Integer> current = new ArrayList<>();
         long tokens = 0;
         for (int i : order) {
-            int length = this.examples.get(i).length();
-            if (!current.isEmpty() && tokens + length > batchTokens) {
+            int length = examples.get(i).length();
+            if (!current.isEmpty() && tokens + length > budget) {
                 groups.add(current.stream().mapToInt(Integer::intValue).toArray());
                 current.clear();
                 tokens = 0;
@@ -72,7 +87,31 @@ public final class StepPlan {
             tokens += length;
         }
         groups.add(current.stream().mapToInt(Integer::intValue).toArray());
-        this.steps = groups.toArray(int[][]::new);
+        return groups;
+    }
+
+    /**
+     * {@code order} cut into {@code n} consecutive runs, each example going to the run where the middle of its
+     * tokens falls; null when a run would be empty or over {@code budget}.
+     */
+    private List<int[]> evenSplit(int[] order, int n, long budget) {
+        long total = 0;
+        for (int i : order) total += examples.get(i).length();
+        List<List<Integer>> runs = new ArrayList<>();
+        for (int r = 0; r < n; r++) runs.add(new ArrayList<>());
+        long[] tokens = new long[n];
+        long before = 0;
+        for (int i : order) {
+            int length = examples.get(i).length();
+            int run = (int) Math.min(n - 1, (2 * before + length) * n / (2 * total));
+            runs.get(run).add(i);
+            tokens[run] += length;
+            before += length;
+        }
+        for (int r = 0; r < n; r++) if (runs.get(r).isEmpty() || tokens[r] > budget) return null;
+        List<int[]> out = new ArrayList<>();
+        for (List<Integer> run : runs) out.add(run.stream().mapToInt(Integer::intValue).toArray());
+        return out;
     }
 
     /** Number of optimiser steps in one pass over the examples. */

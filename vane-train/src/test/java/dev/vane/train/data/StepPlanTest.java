@@ -136,4 +136,22 @@ class StepPlanTest {
         assertThatThrownBy(() -> StepPlan.microBatches(List.of(ofLength(3)), 0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new StepPlan(List.of(ofLength(3)), 10, 0).step(-1)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void stepsShareTheTokensEvenlyInsteadOfLeavingARunt() {
+        // 30 examples of 64-82 tokens (about 2200) under a 2048-token budget: greedy filling alone gives one
+        // step of ~29 examples and one of ~1.
+        List<TrainingExample> examples = new java.util.ArrayList<>();
+        for (int i = 0; i < 30; i++) examples.add(ofLength(64 + (i * 7) % 19));
+        StepPlan plan = new StepPlan(examples, 2048, 3);
+        long min = Long.MAX_VALUE, max = 0;
+        for (int s = 0; s < plan.stepsPerEpoch(); s++) {
+            long tokens = StepPlan.tokens(plan.step(s));
+            assertThat(tokens).isLessThanOrEqualTo(2048);
+            min = Math.min(min, tokens);
+            max = Math.max(max, tokens);
+        }
+        assertThat(plan.stepsPerEpoch()).isBetween(2, 3);
+        assertThat((double) min / max).isGreaterThan(0.5);
+    }
 }
