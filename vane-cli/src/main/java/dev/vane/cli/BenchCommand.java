@@ -125,10 +125,10 @@ final class BenchCommand implements Callable<Integer> {
         } else {
             out.printf("shape %s, %d threads, one optimiser step on 1 x 512, median of %d runs%n", s.shapeName(), n, runs);
             out.printf("  LoRA r=16 (all linear layers) %10.1f tokens/s, peak RSS %.0f MB%n",
-                    TrainBenchmark.median(r.lora()), r.peakLoraMb());
+                    Benchmark.median(r.lora()), r.peakLoraMb());
             if (r.full() != null) {
                 out.printf("  full fine-tuning              %10.1f tokens/s, peak RSS %.0f MB%n",
-                        TrainBenchmark.median(r.full()), r.peakFullMb());
+                        Benchmark.median(r.full()), r.peakFullMb());
             } else {
                 out.println("  full fine-tuning: skipped - " + r.fullSkip());
             }
@@ -141,7 +141,7 @@ final class BenchCommand implements Callable<Integer> {
         ObjectNode node = mapper.createObjectNode();
         var array = node.putArray("runs");
         for (double v : runs) array.add(v);
-        node.put("median", TrainBenchmark.median(runs));
+        node.put("median", Benchmark.median(runs));
         return node;
     }
 }

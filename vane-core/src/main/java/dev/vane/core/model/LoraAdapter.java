@@ -216,10 +216,4 @@ public final class LoraAdapter {
         float s = scale();
         for (int i = 0; i < delta.length; i++) y[i] += s * delta[i];
     }
-
-    /** Adds this adapter's term to y [tokens, out] for inputs x [tokens, in] (no dropout: inference). */
-    void apply(int layer, Target target, float[] x, int tokens, float[] y) {
-        if (!has(layer, target)) return;
-        up(layer, target, down(layer, target, x, tokens), tokens, y);
-    }
 }

@@ -21,7 +21,7 @@ import java.util.TreeSet;
  * <pre>{@code
  * Float32Tensors master = Float32Tensors.copyOf(TensorSource.open(dir));
  * Model model = Model.load(dir, master);
- * master.write("model.norm.weight", updated);
+ * MemorySegment.copy(updated, 0, master.segment(name), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, updated.length);
  * }</pre>
  */
 public final class Float32Tensors implements TensorSource {
@@ -62,20 +62,6 @@ public final class Float32Tensors implements TensorSource {
             t.segments.put(name, seg);
         }
         return t;
-    }
-
-    /** The original dtype of a tensor (what a checkpoint written back should use). */
-    public DType originalDtype(String name) {
-        return source.info(name).dtype();
-    }
-
-    /** Overwrites a tensor's values. */
-    public void write(String name, float[] values) {
-        MemorySegment seg = segment(name);
-        if (seg.byteSize() != 4L * values.length) {
-            throw new IllegalArgumentException("'" + name + "' holds " + seg.byteSize() / 4 + " values, got " + values.length);
-        }
-        MemorySegment.copy(values, 0, seg, F32_LE, 0, values.length);
     }
 
     @Override

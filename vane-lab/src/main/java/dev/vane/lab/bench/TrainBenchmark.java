@@ -110,9 +110,4 @@ public final class TrainBenchmark {
         }
         return tokS;
     }
-
-    /** The median of a run list. */
-    public static double median(double[] values) {
-        return Benchmark.median(values);
-    }
 }

@@ -5,7 +5,6 @@ import dev.vane.core.model.Model;
 import dev.vane.core.model.ModelConfig;
 import dev.vane.core.safetensors.Float32Tensors;
 import dev.vane.core.safetensors.SafetensorsCheckpoint;
-import dev.vane.core.tensor.DType;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -112,11 +111,6 @@ public final class FullWeights implements AutoCloseable {
     /** Copies every matrix's master values into what the model reads (after an optimiser step). */
     public void publish() {
         for (Parameter p : parameters) p.publish();
-    }
-
-    /** The on-disk dtype of a tensor in the source checkpoint. */
-    public DType originalDtype(String name) {
-        return tensors.originalDtype(name);
     }
 
     @Override

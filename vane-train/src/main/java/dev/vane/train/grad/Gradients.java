@@ -121,14 +121,4 @@ public final class Gradients {
     void inputsEmbeds(float[] values) {
         this.inputsEmbeds = values;
     }
-
-    /** Sets every accumulator to zero (after an optimiser step). */
-    public void zero() {
-        for (float[] v : values.values()) java.util.Arrays.fill(v, 0f);
-        for (float[][][] side : new float[][][][]{loraA, loraB}) {
-            if (side == null) continue;
-            for (float[][] layer : side) for (float[] v : layer) if (v != null) java.util.Arrays.fill(v, 0f);
-        }
-        inputsEmbeds = null;
-    }
 }
