@@ -3,6 +3,8 @@ package dev.vane.core.tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * Matrix products of float32 arrays held row-major, for what is not a weight matrix: LoRA's low-rank factors
  * and the backward pass's weight gradients. Every form reduces to the "NT" product {@code C = A B^T}, whose
@@ -29,6 +31,10 @@ public final class FloatGemm {
 
     /** {@code c[i, j] (+)= sum_p a[i, p] * b[j, p]}: a is [m, k], b is [n, k], c is [m, n]. */
     public static void nt(float[] a, float[] b, int m, int n, int k, float[] c, boolean accumulate) {
+        if (useBlas(m, n, k)) {
+            blas(false, true, a, b, m, n, k, c, accumulate);
+            return;
+        }
         int blocks = (m + ROW_BLOCK - 1) / ROW_BLOCK;
         ComputePool.get().parallelFor(blocks, blk -> {
             int from = blk * ROW_BLOCK, to = Math.min(m, from + ROW_BLOCK);
@@ -121,12 +127,42 @@ public final class FloatGemm {
 
     /** {@code c (+)= a b}: a is [m, k], b is [k, n], c is [m, n]. */
     public static void nn(float[] a, float[] b, int m, int n, int k, float[] c, boolean accumulate) {
+        if (useBlas(m, n, k)) {
+            blas(false, false, a, b, m, n, k, c, accumulate);
+            return;
+        }
         nt(a, transpose(b, k, n), m, n, k, c, accumulate);
     }
 
     /** {@code c (+)= a^T b}: a is [k, m], b is [k, n], c is [m, n] (a weight gradient dY^T X). */
     public static void tn(float[] a, float[] b, int k, int m, int n, float[] c, boolean accumulate) {
+        if (useBlas(m, n, k)) {
+            blas(true, false, a, b, m, n, k, c, accumulate);
+            return;
+        }
         nt(transpose(a, k, m), transpose(b, k, n), m, n, k, c, accumulate);
+    }
+
+    /** OpenBLAS pays off from a few hundred thousand multiply-adds on (LoRA's smallest products stay here). */
+    private static boolean useBlas(int m, int n, int k) {
+        return Blas.use((long) m * n * k >= 1 << 18);
+    }
+
+    /**
+     * c (+)= op(a) op(b) through OpenBLAS, the rows of c dealt out over the pool: a is [m, k] (or [k, m] when
+     * transA), b is [n, k] when transB, else [k, n].
+     */
+    private static void blas(boolean transA, boolean transB, float[] a, float[] b, int m, int n, int k, float[] c,
+                             boolean accumulate) {
+        int parts = Math.min(ComputePool.get().threads(), Math.max(1, m / 8));
+        MemorySegment as = MemorySegment.ofArray(a), bs = MemorySegment.ofArray(b), cs = MemorySegment.ofArray(c);
+        ComputePool.get().parallelFor(parts, part -> {
+            int from = (int) ((long) m * part / parts), to = (int) ((long) m * (part + 1) / parts);
+            if (to == from) return;
+            MemorySegment ap = transA ? as.asSlice(4L * from) : as.asSlice(4L * from * k);
+            Blas.sgemm(transA, transB, to - from, n, k, ap, transA ? m : k, bs, transB ? k : n,
+                    accumulate ? 1f : 0f, cs.asSlice(4L * from * n), n);
+        });
     }
 
     /** The transpose [cols, rows] of a row-major [rows, cols] array. */

@@ -21,14 +21,15 @@ import java.nio.ByteOrder;
  * w.matmul(x, tokens, y);          // y[t] = W . x[t] for every token t
  * }</pre>
  *
- * <p>Two kernels, chosen by the number of tokens:
+ * <p>Kernels chosen by the number of tokens:
  * <ul>
  *   <li>few tokens (decode): memory-bound, so weights are read once, straight from the mapped bytes (bf16
  *       widened in registers), four rows at a time for independent accumulators;</li>
- *   <li>many tokens (prefill, extraction): compute-bound, so a block of rows is decoded once into a float
- *       buffer that stays in L2 and a register-blocked 4 rows x 3 tokens micro-kernel runs over it.</li>
+ *   <li>many tokens (prefill, extraction, training): compute-bound, so a block of rows is decoded once into a
+ *       float buffer and multiplied by OpenBLAS's sgemm ({@link Blas}) or, where that is not loaded, by a
+ *       register-blocked 4 rows x 3 tokens micro-kernel in Java.</li>
  * </ul>
- * Every output is one dot product summed in a fixed order, so results do not depend on threads or JIT state.
+ * Every output is summed in an order fixed by the shapes, so results do not depend on threads or JIT state.
  */
 public final class Matrix {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -45,6 +46,12 @@ public final class Matrix {
     private static final int GEMM_ROW_BLOCK = 64;
     /** Rows per unit of parallel work in the decode kernel. */
     private static final int GEMV_ROW_BLOCK = 16;
+    /** From this many tokens on, products go to OpenBLAS (below it, its rate falls to that of the Java kernels). */
+    static final int BLAS_MIN_TOKENS = 32;
+    /** Rows per OpenBLAS call: 128 reaches ~95% of a whole-matrix call's rate and splits evenly over threads. */
+    private static final int BLAS_ROW_BLOCK = 128;
+    /** Rows of W decoded per OpenBLAS call in the transposed product (bounds the buffer for the vocabulary). */
+    private static final int BLAS_REDUCE_BLOCK = 1024;
 
     private final DType dtype;
     private final MemorySegment data;
@@ -96,8 +103,9 @@ public final class Matrix {
      * column count.
      */
     public static void matmulAll(Matrix[] ms, float[] x, int tokens, float[][] outs) {
+        boolean blas = Blas.use(tokens >= BLAS_MIN_TOKENS);
         boolean gemm = tokens >= GEMM_MIN_TOKENS;
-        int block = gemm ? GEMM_ROW_BLOCK : GEMV_ROW_BLOCK;
+        int block = blas ? BLAS_ROW_BLOCK : gemm ? GEMM_ROW_BLOCK : GEMV_ROW_BLOCK;
         int[] firstBlock = new int[ms.length + 1];
         for (int i = 0; i < ms.length; i++) {
             if (ms[i].cols != ms[0].cols) throw new IllegalArgumentException("matrices differ in columns");
@@ -108,7 +116,8 @@ public final class Matrix {
             while (b >= firstBlock[i + 1]) i++;
             Matrix m = ms[i];
             int from = (b - firstBlock[i]) * block, to = Math.min(m.rows, from + block);
-            if (gemm) m.gemmBlock(from, to, x, tokens, outs[i]);
+            if (blas) m.blasBlock(from, to, x, tokens, outs[i]);
+            else if (gemm) m.gemmBlock(from, to, x, tokens, outs[i]);
             else m.gemvBlock(from, to, x, tokens, outs[i]);
         });
     }
@@ -119,6 +128,10 @@ public final class Matrix {
      * decoded once, transposed, into a float buffer and multiplied by the same micro-kernel as the forward.
      */
     public void matmulTransposed(float[] dy, int tokens, float[] dx, boolean accumulate) {
+        if (Blas.use(tokens >= BLAS_MIN_TOKENS)) {
+            blasTransposed(dy, tokens, dx, accumulate);
+            return;
+        }
         int block = GEMM_ROW_BLOCK;
         int blocks = (cols + block - 1) / block;
         ComputePool.get().parallelFor(blocks, b -> {
@@ -234,6 +247,50 @@ public final class Matrix {
         for (int i = 0; i < n; i++) readRow(from + i, w, i * cols);
         // 3 tokens' inputs stay in L1 while all decoded rows pass by (FloatGemm's 4 x 3 micro-kernel)
         FloatGemm.block(w, 0, n, x, 0, tokens, cols, out, from, 1, rows, false);
+    }
+
+    private void blasBlock(int from, int to, float[] x, int tokens, float[] out) {
+        int n = to - from;
+        MemorySegment w;
+        if (dtype == DType.F32) {
+            w = data.asSlice((long) from * cols * 4, (long) n * cols * 4);   // the mapping itself, no copy
+        } else {
+            float[] buf = scratch(n * cols);
+            for (int i = 0; i < n; i++) readRow(from + i, buf, i * cols);
+            w = MemorySegment.ofArray(buf);
+        }
+        Blas.sgemm(false, true, tokens, n, cols, MemorySegment.ofArray(x), cols, w, cols,
+                0f, MemorySegment.ofArray(out).asSlice(4L * from), rows);
+    }
+
+    /**
+     * dx = dy . W through OpenBLAS: threads take blocks of columns; each block runs down W in slabs of rows, each
+     * slab decoded into a buffer and added in, so the buffer stays small even for a vocabulary-sized W.
+     */
+    private void blasTransposed(float[] dy, int tokens, float[] dx, boolean accumulate) {
+        int block = BLAS_ROW_BLOCK;
+        int blocks = (cols + block - 1) / block;
+        MemorySegment dySeg = MemorySegment.ofArray(dy);
+        ComputePool.get().parallelFor(blocks, b -> {
+            int from = b * block, n = Math.min(cols, from + block) - from;
+            MemorySegment dxSeg = MemorySegment.ofArray(dx).asSlice(4L * from);
+            float[] buf = dtype == DType.F32 ? null : scratch(BLAS_REDUCE_BLOCK * n);
+            for (int r0 = 0; r0 < rows; r0 += BLAS_REDUCE_BLOCK) {
+                int nr = Math.min(rows, r0 + BLAS_REDUCE_BLOCK) - r0;
+                MemorySegment w;
+                int ldw;
+                if (buf == null) {
+                    w = data.asSlice(((long) r0 * cols + from) * 4);
+                    ldw = cols;
+                } else {
+                    for (int r = 0; r < nr; r++) readSlice(r0 + r, from, n, buf, r * n);
+                    w = MemorySegment.ofArray(buf);
+                    ldw = n;
+                }
+                float beta = accumulate || r0 > 0 ? 1f : 0f;
+                Blas.sgemm(false, false, tokens, n, nr, dySeg.asSlice(4L * r0), rows, w, ldw, beta, dxSeg, cols);
+            }
+        });
     }
 
     // ---- shared pieces ---------------------------------------------------------------------------------
