@@ -3,6 +3,7 @@ package dev.vane.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vane.lab.bench.BenchResult;
+import dev.vane.lab.bench.GemmRate;
 import dev.vane.lab.bench.BenchShape;
 import dev.vane.lab.bench.Benchmark;
 import dev.vane.lab.bench.TrainBenchmark;
@@ -22,7 +23,9 @@ import java.util.concurrent.Callable;
                 "Figures: load time, prefill (1 x 512), batch extraction (32 x 64 with every layer's resid_post "
                         + "cached), decode at context 128 and 1024, steering overhead (a vector added at every "
                         + "layer), peak resident memory, memory bandwidth (STREAM triad) and decode as a fraction "
-                        + "of it. Timed figures are medians of --runs. bench/compare.sh puts them beside PyTorch's."},
+                        + "of it, and the matrix-product rate (the engine's, the pure-Java kernels', and OpenBLAS's "
+                        + "on a large square product: the attainable peak). Timed figures are medians of --runs. "
+                        + "bench/compare.sh puts them beside PyTorch's. VANE_GEMM=java measures without OpenBLAS."},
         footerHeading = "%nExamples:%n",
         footer = {"  vane bench --shape qwen2.5-0.5b",
                 "  vane bench --shape llama-3.2-1b --threads 2 --runs 5 --json",
@@ -82,6 +85,11 @@ final class BenchCommand implements Callable<Integer> {
             o.put("bandwidth_gb_s", r.bandwidthGbS());
             o.put("decode_bandwidth_pct", r.decodeBandwidthPct());
             o.put("weight_bytes_per_token", r.weightBytesPerToken());
+            o.put("gemm_kernels", r.gemm().kernels());
+            o.put("gemm_product", r.gemm().product());
+            o.put("gemm_gflops", r.gemm().engineGflops());
+            o.put("gemm_java_gflops", r.gemm().javaGflops());
+            if (!Double.isNaN(r.gemm().libraryGflops())) o.put("gemm_library_gflops", r.gemm().libraryGflops());
             out.println(o.toString());
         } else {
             out.printf("shape %s, %d threads, median of %d runs%n", r.shape(), r.threads(), runs);
@@ -94,6 +102,13 @@ final class BenchCommand implements Callable<Integer> {
             out.printf("  peak RSS             %10.0f MB (weights %.0f MB)%n", r.peakRssMb(), r.weightBytesPerToken() / 1e6);
             out.printf("  memory bandwidth     %10.1f GB/s%n", r.bandwidthGbS());
             out.printf("  decode / bandwidth   %10.1f %%%n", r.decodeBandwidthPct());
+            GemmRate g = r.gemm();
+            out.printf("  matrix product       %10.1f GFLOP/s (%s; %s)%n", g.engineGflops(), g.product(), g.kernels());
+            out.printf("    pure-Java kernels  %10.1f GFLOP/s%n", g.javaGflops());
+            if (!Double.isNaN(g.libraryGflops())) {
+                out.printf("    library peak       %10.1f GFLOP/s (sgemm 1024^3 float32; engine at %.0f %%)%n",
+                        g.libraryGflops(), 100 * g.engineGflops() / g.libraryGflops());
+            }
         }
         out.flush();
         return 0;

@@ -15,8 +15,10 @@ package dev.vane.lab.bench;
  * @param bandwidthGbS         memory bandwidth from a STREAM triad
  * @param decodeBandwidthPct   weight bytes per token / time per token (context 128) / bandwidth, in %
  * @param weightBytesPerToken  bytes of weights one decode step reads
+ * @param gemm                 the matrix-product rates behind prefill and extraction
  */
 public record BenchResult(String shape, int threads, double loadS, double prefillTokS, double extractTokS,
                           double decodeTokS128, double decodeTokS1024, double steerOverheadPct, double peakRssMb,
-                          double bandwidthGbS, double decodeBandwidthPct, long weightBytesPerToken) {
+                          double bandwidthGbS, double decodeBandwidthPct, long weightBytesPerToken,
+                          GemmRate gemm) {
 }

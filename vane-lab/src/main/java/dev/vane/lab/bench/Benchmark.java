@@ -7,6 +7,7 @@ import dev.vane.core.model.Batch;
 import dev.vane.core.model.KvCache;
 import dev.vane.core.model.LogitsMode;
 import dev.vane.core.model.Model;
+import dev.vane.core.tensor.Blas;
 import dev.vane.core.tensor.ComputePool;
 
 import java.nio.file.Files;
@@ -102,13 +103,15 @@ public final class Benchmark {
             for (int i = 0; i < runs; i++) long1024[i] = decodeSeconds(model, cache1024, 1024, new Hooks());
 
             double peakRss = peakRssMb();       // before the triad, whose arrays are not the engine's
+            log.accept("matrix-product rate (" + Blas.status() + ")");
+            GemmRate gemm = GemmRate.measure(model.layer(0).up(), PREFILL_TOKENS);
             log.accept("memory bandwidth (STREAM triad)");
             double bandwidth = MemoryBandwidth.triad(1 << 25, 5);
             long bytes = model.weightBytesPerToken();
             double secondsPerToken = plainS / DECODE_STEPS;
             return new BenchResult(shape, threads, median(loads), prefill, extract, DECODE_STEPS / plainS,
                     DECODE_STEPS / median(long1024), (steerS / plainS - 1) * 100, peakRss, bandwidth,
-                    bytes / secondsPerToken / 1e9 / bandwidth * 100, bytes);
+                    bytes / secondsPerToken / 1e9 / bandwidth * 100, bytes, gemm);
         }
     }
 
