@@ -3,9 +3,9 @@ package dev.vane.core.hook;
 import dev.vane.core.InvalidInputException;
 import dev.vane.core.tensor.FloatTensor;
 
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 
@@ -23,16 +23,53 @@ import java.util.Set;
  * }</pre>
  */
 public final class ActivationCache {
-    private record Entry(int tokenIndex, float[] values) { }
+    /**
+     * One row's positions of one hook, back to back in one growing array: a cache refilled after
+     * {@link #clear()} reuses it, so repeated extraction allocates nothing once the first run has sized it.
+     */
+    private static final class RowStore {
+        int[] tokens = new int[16];
+        int[] offsets = new int[17];
+        float[] data = new float[0];
+        int count;
+
+        /** Starts position {@code token} of {@code width} values and returns where they go in {@link #data}. */
+        int append(int token, int width) {
+            if (count == tokens.length) {
+                tokens = Arrays.copyOf(tokens, count * 2);
+                offsets = Arrays.copyOf(offsets, count * 2 + 1);
+            }
+            int at = offsets[count];
+            long need = (long) at + width;
+            if (need > data.length) {
+                if (need > Integer.MAX_VALUE - 16) {
+                    throw new InvalidInputException("activation cache row exceeds 2^31 values; cache fewer points");
+                }
+                data = Arrays.copyOf(data, (int) Math.min(Integer.MAX_VALUE - 16, Math.max(need, 2L * data.length)));
+            }
+            tokens[count] = token;
+            offsets[++count] = at + width;
+            return at;
+        }
+
+        int width(int i) {
+            return offsets[i + 1] - offsets[i];
+        }
+    }
 
     private static final class Store {
         final HookPoint point;
         final int heads;
-        final Map<Integer, List<Entry>> rows = new LinkedHashMap<>();
+        final Map<Integer, RowStore> rows = new LinkedHashMap<>();
 
         Store(HookPoint point, int heads) {
             this.point = point;
             this.heads = heads;
+        }
+
+        RowStore filled(int row) {
+            RowStore r = rows.get(row);
+            return r == null || r.count == 0 ? null : r;
         }
     }
 
@@ -40,37 +77,43 @@ public final class ActivationCache {
 
     /** Hook points that have values. */
     public synchronized Set<String> names() {
-        return Set.copyOf(stores.keySet());
+        Set<String> names = new LinkedHashSet<>();
+        stores.forEach((n, s) -> {
+            if (s.rows.values().stream().anyMatch(r -> r.count > 0)) names.add(n);
+        });
+        return Set.copyOf(names);
     }
 
     /** True when {@code name} has values for {@code row}. */
     public synchronized boolean contains(String name, int row) {
         Store s = stores.get(name);
-        return s != null && s.rows.containsKey(row);
+        return s != null && s.filled(row) != null;
     }
 
-    /** Forgets everything. */
+    /** Forgets every value; the storage is kept for the next calls to fill. */
     public synchronized void clear() {
-        stores.clear();
+        for (Store s : stores.values()) for (RowStore r : s.rows.values()) r.count = 0;
     }
 
     /** Copies the selected positions of {@code value} into the cache (every head). */
     synchronized void record(HookTensor value, Positions positions) {
         Store store = stores.computeIfAbsent(value.point().name(), n -> new Store(value.point(), value.heads()));
         int heads = value.heads();
-        float[][] current = new float[1][];
+        RowStore[] current = new RowStore[1];
+        int[] base = new int[1];
         value.forEach(null, positions, (row, token, head, data, off, len) -> {
             if (head == 0) {
-                current[0] = new float[heads * len];
-                store.rows.computeIfAbsent(row, r -> new ArrayList<>()).add(new Entry(token, current[0]));
+                current[0] = store.rows.computeIfAbsent(row, r -> new RowStore());
+                base[0] = current[0].append(token, heads * len);
             }
-            System.arraycopy(data, off, current[0], head * len, len);
+            System.arraycopy(data, off, current[0].data, base[0] + head * len, len);
         });
     }
 
     /** Token indices stored for {@code name} and {@code row}, in order. */
     public synchronized int[] tokenIndices(String name, int row) {
-        return entries(name, row).stream().mapToInt(Entry::tokenIndex).toArray();
+        RowStore r = filled(name, row);
+        return Arrays.copyOf(r.tokens, r.count);
     }
 
     /**
@@ -78,18 +121,17 @@ public final class ActivationCache {
      * [pos, heads, d_head] for q, k, v and z, [heads, query, key] for the pattern, [pos, vocab] for logits.
      */
     public synchronized FloatTensor get(String name, int row) {
-        List<Entry> entries = entries(name, row);
+        RowStore r = filled(name, row);
         Store store = stores.get(name);
-        int n = entries.size();
-        int len = entries.getFirst().values.length;
-        for (Entry e : entries) {
-            if (e.values.length != len) {
+        int n = r.count;
+        int len = r.width(0);
+        for (int i = 1; i < n; i++) {
+            if (r.width(i) != len) {
                 throw new InvalidInputException("cache of " + name + " holds calls with different key lengths;"
                         + " clear the cache between calls to read the pattern");
             }
         }
-        float[] flat = new float[n * len];
-        for (int i = 0; i < n; i++) System.arraycopy(entries.get(i).values, 0, flat, i * len, len);
+        float[] flat = Arrays.copyOf(r.data, n * len);
         int width = len / store.heads;
         if (store.point.kind() == HookPoint.Kind.PATTERN) {
             float[] t = new float[flat.length];   // [query, head, key] -> [head, query, key]
@@ -110,9 +152,10 @@ public final class ActivationCache {
     /** The vector stored for {@code name}, {@code row} at {@code tokenIndex}, all heads, or null. */
     synchronized float[] vectorAt(String name, int row, int tokenIndex) {
         Store s = stores.get(name);
-        if (s == null || !s.rows.containsKey(row)) return null;
-        for (Entry e : s.rows.get(row)) {
-            if (e.tokenIndex == tokenIndex) return e.values;
+        RowStore r = s == null ? null : s.filled(row);
+        if (r == null) return null;
+        for (int i = 0; i < r.count; i++) {
+            if (r.tokens[i] == tokenIndex) return Arrays.copyOfRange(r.data, r.offsets[i], r.offsets[i + 1]);
         }
         return null;
     }
@@ -120,15 +163,17 @@ public final class ActivationCache {
     /** Number of positions stored for {@code name}, {@code row}. */
     synchronized int length(String name, int row) {
         Store s = stores.get(name);
-        return s == null || !s.rows.containsKey(row) ? 0 : s.rows.get(row).size();
+        RowStore r = s == null ? null : s.filled(row);
+        return r == null ? 0 : r.count;
     }
 
-    private List<Entry> entries(String name, int row) {
+    private RowStore filled(String name, int row) {
         Store s = stores.get(name);
-        if (s == null || !s.rows.containsKey(row)) {
+        RowStore r = s == null ? null : s.filled(row);
+        if (r == null) {
             throw new InvalidInputException("activation cache has no values for " + name + " row " + row
-                    + " (cached: " + stores.keySet() + ")");
+                    + " (cached: " + names() + ")");
         }
-        return s.rows.get(row);
+        return r;
     }
 }

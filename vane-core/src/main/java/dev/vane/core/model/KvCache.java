@@ -55,6 +55,11 @@ public final class KvCache {
         return rows;
     }
 
+    /** Bytes held by the keys and values (the whole capacity, filled or not). */
+    public long byteSize() {
+        return 2L * keys.length * keys[0].length * Float.BYTES;
+    }
+
     /** Real tokens (padding excluded) of {@code row} held so far: its sequence length. */
     public int tokens(int row) {
         if (row < 0 || row >= rows) throw new IllegalArgumentException("row " + row + " of a " + rows + "-row cache");

@@ -2,6 +2,8 @@ package dev.vane.lab.eval;
 
 import dev.vane.core.InvalidInputException;
 import dev.vane.core.model.Batch;
+import dev.vane.core.model.KvCache;
+import dev.vane.core.model.PrefixCache;
 import dev.vane.core.model.Model;
 import dev.vane.core.model.ForwardResult;
 import dev.vane.core.model.LogitsMode;
@@ -16,6 +18,7 @@ import dev.vane.lab.data.AbQuestion;
 import dev.vane.lab.steer.Steering;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntConsumer;
 
@@ -71,14 +74,42 @@ public final class AbEvaluation {
         }
     }
 
+    /** Prompt prefixes kept for reuse across evaluations (a head sweep evaluates the same questions many times). */
+    private static final long PREFIX_BYTES = 256L << 20;
+    /** Questions per call when prompts are shared (the rows are a few tokens long). */
+    private static final int SHARED_BATCH = 64;
+
     private final Model model;
     private final Tokenizer tokenizer;
     private int batchSize = 8;
+    private PrefixCache prefixes;
+    private boolean reusePrefixes = true;
 
     /** An evaluator on {@code model} with its tokenizer and chat template. */
     public AbEvaluation(Model model, Tokenizer tokenizer) {
         this.model = model;
         this.tokenizer = tokenizer;
+    }
+
+    /** The prompt prefixes shared by evaluations, made on first use. */
+    private synchronized PrefixCache prefixCache() {
+        if (prefixes == null) prefixes = new PrefixCache(model, PREFIX_BYTES);
+        return prefixes;
+    }
+
+    /**
+     * Whether prompts are computed once and shared by both answers and by later evaluations of the same questions
+     * (on by default; it applies only to steering that leaves the prompt before its last token alone). Off, every
+     * evaluation runs every prompt in full: the reference the shared path is tested against.
+     */
+    public AbEvaluation reusePrefixes(boolean reuse) {
+        this.reusePrefixes = reuse;
+        return this;
+    }
+
+    /** Prompt prefixes computed so far (each once, however many evaluations shared it). */
+    long prefixesComputed() {
+        return prefixes == null ? 0 : prefixes.computed();
     }
 
     /** Questions per forward call (two sequences each). */
@@ -98,24 +129,41 @@ public final class AbEvaluation {
         if (questions.isEmpty()) throw new InvalidInputException("no A/B questions");
         int[] answerA = answerTokens("(A)");
         int[] answerB = answerTokens("(B)");
+        // Steering that leaves the prompt before its last token alone: that part runs once, unsteered, and each
+        // evaluation runs only the last prompt token and the answer (A and B of one question share the prefix).
+        boolean reuse = reusePrefixes && steering.leavesPromptAlone() && answerA.length == answerB.length;
+        // a shared-prefix call holds only the last prompt token and the answer per row: many questions fit in one
+        int perCall = reuse ? Math.max(batchSize, SHARED_BATCH) : batchSize;
         List<Item> items = new ArrayList<>();
-        for (int start = 0; start < questions.size(); start += batchSize) {
-            int count = Math.min(batchSize, questions.size() - start);
+        for (int start = 0; start < questions.size(); start += perCall) {
+            int count = Math.min(perCall, questions.size() - start);
+            int[][] prompts = new int[count][];
+            for (int i = 0; i < count; i++) prompts[i] = prompt(questions.get(start + i));
+            boolean forked = reuse && Arrays.stream(prompts).allMatch(p -> p.length > 1);
             int[][] seqs = new int[2 * count][];
             int[] promptEnd = new int[2 * count];
-            int[] promptLen = new int[2 * count];
+            int[] scoredFrom = new int[2 * count];          // index, in each row's logits, of the last prompt token
+            List<int[]> shared = new ArrayList<>();
             for (int i = 0; i < count; i++) {
-                int[] p = prompt(questions.get(start + i));
-                seqs[2 * i] = concat(p, answerA);
-                seqs[2 * i + 1] = concat(p, answerB);
-                promptLen[2 * i] = promptLen[2 * i + 1] = p.length;
+                int[] p = prompts[i];
+                int[] rest = forked ? Arrays.copyOfRange(p, p.length - 1, p.length) : p;
+                seqs[2 * i] = concat(rest, answerA);
+                seqs[2 * i + 1] = concat(rest, answerB);
                 promptEnd[2 * i] = promptEnd[2 * i + 1] = p.length - 1;
+                scoredFrom[2 * i] = scoredFrom[2 * i + 1] = rest.length - 1;
+                if (forked) {
+                    int[] prefix = Arrays.copyOf(p, p.length - 1);
+                    shared.add(prefix);
+                    shared.add(prefix);
+                }
             }
-            ForwardResult out = model.forward(Batch.of(seqs), steering.hooks(seqs.length, promptEnd, true),
-                    model.newCache(seqs.length, maxLength(seqs)), LogitsMode.ALL);
+            KvCache kv = forked ? prefixCache().fork(shared, seqs[0].length)
+                    : model.newCache(seqs.length, maxLength(seqs));
+            ForwardResult out = model.forward(Batch.of(seqs), steering.hooks(seqs.length, promptEnd, true), kv,
+                    LogitsMode.ALL);
             for (int i = 0; i < count; i++) {
-                double a = continuationLogProb(out.logits(2 * i), promptLen[2 * i], answerA);
-                double b = continuationLogProb(out.logits(2 * i + 1), promptLen[2 * i + 1], answerB);
+                double a = continuationLogProb(out.logits(2 * i), scoredFrom[2 * i] + 1, answerA);
+                double b = continuationLogProb(out.logits(2 * i + 1), scoredFrom[2 * i + 1] + 1, answerB);
                 AbQuestion q = questions.get(start + i);
                 double pA = LogProbs.normalisedFirst(a, b);
                 boolean matchingIsA = q.matchingLetter().equals("A");

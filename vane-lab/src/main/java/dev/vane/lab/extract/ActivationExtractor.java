@@ -89,6 +89,7 @@ public final class ActivationExtractor {
         Integer[] order = IntStream.range(0, sequences.size()).boxed()
                 .sorted(Comparator.comparingInt(i -> sequences.get(i).length)).toArray(Integer[]::new);
         int done = 0;
+        ActivationCache cache = new ActivationCache();        // refilled per batch: its storage is reused
         for (int start = 0; start < order.length; start += batchSize) {
             int rows = Math.min(batchSize, order.length - start);
             int[][] batch = new int[rows][];
@@ -100,7 +101,7 @@ public final class ActivationExtractor {
                 where[r] = resolved[i];
                 longest = Math.max(longest, batch[r].length);
             }
-            ActivationCache cache = new ActivationCache();
+            cache.clear();
             Positions pick = (row, token, n) -> token == where[row];
             Hooks hooks = new Hooks().cache(cache, pick, points.toArray(String[]::new));
             model.forward(Batch.of(batch), hooks, model.newCache(rows, longest), LogitsMode.NONE);

@@ -85,6 +85,15 @@ public final class Steering {
     }
 
     /**
+     * Whether a teacher-forced pass ({@link #hooks(int, int[], boolean)} with {@code teacherForced}) leaves every
+     * position before the prompt end unsteered, so that the prompt's keys and values before it are those of the
+     * unsteered model and can be computed once for many steerings ({@code PrefixCache}).
+     */
+    public boolean leavesPromptAlone() {
+        return terms.stream().map(t -> t.vector().metadata().positions()).noneMatch(r -> r == PositionRule.ALL);
+    }
+
+    /**
      * Registers this steering on {@code hooks} for the listed batch rows only, {@code promptEnd[i]} belonging
      * to {@code rows[i]}: how one batched call carries each sequence's own steering.
      */

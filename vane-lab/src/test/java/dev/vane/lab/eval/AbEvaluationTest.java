@@ -41,6 +41,39 @@ class AbEvaluationTest {
         }
     }
 
+    /** Shared prompt prefixes give the results of full recomputation, steered per head and unsteered. */
+    @Test
+    void sharedPromptsEqualFullRecomputation() throws Exception {
+        try (Model model = Model.load(dev.vane.lab.LabFiles.organism("organism-chat"));
+             Tokenizer tokenizer = Tokenizer.load(dev.vane.lab.LabFiles.organism("organism-chat"))) {
+            List<AbQuestion> qs = JsonlFile.read(dev.vane.lab.LabFiles.data("coordination_ab.jsonl"), AbQuestion::fromJson)
+                    .subList(0, 6);
+            var c = model.config();
+            float[] values = new float[c.heads() * c.headDim()];
+            for (int i = 0; i < c.headDim(); i++) values[c.headDim() + i] = (i % 5 - 2) * 0.7f;   // head 1 only
+            var z = new dev.vane.lab.steer.SteeringVector.Component(
+                    dev.vane.core.hook.HookPoint.of(1, dev.vane.core.hook.HookPoint.Kind.Z).name(), new int[]{1}, values);
+            var hsi = new dev.vane.lab.steer.SteeringVector("h", List.of(z), new dev.vane.lab.steer.SteeringVector.Metadata(
+                    "hsi", "organism", "+", dev.vane.lab.steer.PositionRule.LAST_OF_CALL, 1, 1, "test", java.util.Map.of()),
+                    c.headDim());
+            AbEvaluation shared = new AbEvaluation(model, tokenizer).batchSize(4);
+            AbEvaluation full = new AbEvaluation(model, tokenizer).batchSize(4).reusePrefixes(false);
+            for (Steering s : List.of(Steering.none(), Steering.of(hsi, 8f), Steering.of(hsi, -8f))) {
+                AbEvaluation.Result a = shared.evaluate(qs, s, d -> { }), b = full.evaluate(qs, s, d -> { });
+                for (int i = 0; i < qs.size(); i++) {
+                    assertThat(a.items().get(i).logOddsMatching()).as("%s question %d", s, i)
+                            .isCloseTo(b.items().get(i).logOddsMatching(), within(1e-3));
+                }
+            }
+            // the steering moved the answers (so the comparison is not of three identical evaluations) ...
+            assertThat(Math.abs(shared.evaluate(qs, Steering.of(hsi, 8f), d -> { }).meanLogOdds()
+                    - shared.evaluate(qs, Steering.none(), d -> { }).meanLogOdds())).isGreaterThan(0.01);
+            // ... and each question's prompt ran once across all five evaluations
+            assertThat(shared.prefixesComputed()).isEqualTo(qs.size());
+            assertThat(full.prefixesComputed()).isZero();
+        }
+    }
+
     static double logProb(Model model, Tokenizer tokenizer, AbQuestion q, String answer) {
         int[] prompt = ChatPrompt.encode(tokenizer, List.of(ChatMessage.user(q.question())), "");
         int[] ans = tokenizer.encode(answer, false);
