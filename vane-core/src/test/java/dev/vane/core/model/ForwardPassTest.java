@@ -514,6 +514,35 @@ class ForwardPassTest {
         assertThat(maxAbsDiff(step.lastLogits(1), row(logits(m, b1), b.length))).isLessThanOrEqualTo(1e-5f);
     }
 
+    /**
+     * A decode step over many sequences (the server's continuous batching) gives each the logits it gets alone:
+     * bit for bit up to 31 rows (the batched and the single-row kernels sum in the same order), and up to
+     * summation order from 32 rows on, where the step's products go to OpenBLAS.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {8, 40})
+    void batchedDecodeEqualsOneAtATime(int rows) {
+        Model m = model("qwen2");
+        List<KvCache.Row> prefilled = new ArrayList<>();
+        int[] next = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            int[] prompt = Arrays.copyOf(seq("qwen2", r % 3), 6 + r % 11);      // 6 to 16 tokens, all different
+            prompt[0] = r;
+            KvCache alone = m.newCache(1, prompt.length);
+            m.forward(Batch.of(prompt), Hooks.none(), alone, LogitsMode.NONE);
+            prefilled.add(new KvCache.Row(alone, 0));
+            next[r] = seq("qwen2", 1)[r % 20];
+        }
+        KvCache batch = KvCache.merge(m.config(), prefilled, 18);
+        ForwardResult step = m.forward(Batch.nextTokens(next), Hooks.none(), batch, LogitsMode.LAST);
+        for (int r = 0; r < rows; r++) {
+            KvCache one = KvCache.merge(m.config(), List.of(prefilled.get(r)), 18);
+            float[] alone = m.forward(Batch.nextTokens(next[r]), Hooks.none(), one, LogitsMode.LAST).lastLogits(0);
+            if (rows < 32) assertThat(step.lastLogits(r)).as("row %d", r).isEqualTo(alone);
+            else assertThat(maxAbsDiff(step.lastLogits(r), alone)).as("row %d", r).isLessThan(1e-5f);
+        }
+    }
+
     @Test
     void decodePatternOfAPaddedRowCoversOnlyItsRealKeys() {
         Model m = model("gemma2");
