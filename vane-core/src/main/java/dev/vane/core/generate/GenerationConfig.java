@@ -36,9 +36,12 @@ public record GenerationConfig(int[] eosIds) {
             } catch (IOException e) {
                 throw new InvalidInputException(file, "not valid JSON: " + e.getMessage());
             }
-            JsonNode eos = root == null ? null : root.get("eos_token_id");
-            if (eos != null && eos.isArray()) eos.forEach(n -> ids.add(n.asInt()));
-            else if (eos != null && eos.isNumber()) ids.add(eos.asInt());
+            if (root == null || !root.isObject()) throw new InvalidInputException(file, "not a JSON object");
+            try {
+                for (int id : ModelConfig.eosIds(root.get("eos_token_id"), "eos_token_id")) ids.add(id);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidInputException(file, e.getMessage());
+            }
         }
         for (int id : config.eosTokenIds()) ids.add(id);
         return new GenerationConfig(ids.stream().mapToInt(Integer::intValue).toArray());

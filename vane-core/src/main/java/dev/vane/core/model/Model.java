@@ -46,6 +46,7 @@ public final class Model implements AutoCloseable {
         this.unembedding = config.tiedEmbeddings() && !weights.contains("lm_head.weight") ? embedding
                 : matrix("lm_head.weight", config.vocabSize(), d);
         this.finalNorm = vector("model.norm.weight", d);
+        requireLayerCount();
         this.layers = new LayerWeights[config.layers()];
         for (int l = 0; l < layers.length; l++) {
             layers[l] = loadLayer(l);
@@ -98,6 +99,18 @@ public final class Model implements AutoCloseable {
             weights.close();
             throw e;
         }
+    }
+
+    /** The checkpoint holds exactly the blocks config.json counts (checked before anything per layer is made). */
+    private void requireLayerCount() {
+        int n = config.layers();
+        boolean last = weights.contains("model.layers." + (n - 1) + ".input_layernorm.weight");
+        boolean beyond = weights.contains("model.layers." + n + ".input_layernorm.weight");
+        if (last && !beyond) return;
+        int present = 0;
+        while (weights.contains("model.layers." + present + ".input_layernorm.weight")) present++;
+        throw new InvalidInputException(directory, "config.json says num_hidden_layers = " + n
+                + " but the checkpoint holds " + present + " decoder layers");
     }
 
     private LayerWeights loadLayer(int l) {

@@ -86,13 +86,15 @@ public record ModelConfig(
         String modelType = requiredText(c, "model_type");
         Family family = Family.fromModelType(modelType);
 
-        int dModel = requiredInt(c, "hidden_size");
-        int layers = requiredInt(c, "num_hidden_layers");
-        int heads = requiredInt(c, "num_attention_heads");
-        int kvHeads = optionalInt(c, "num_key_value_heads", heads);
-        int headDim = optionalInt(c, "head_dim", heads > 0 ? dModel / heads : 0);
-        int dFf = requiredInt(c, "intermediate_size");
-        int vocab = requiredInt(c, "vocab_size");
+        // Upper bounds far above any released model keep a damaged count from allocating gigabytes before the
+        // checkpoint's tensors can contradict it.
+        int dModel = requiredInt(c, "hidden_size", 1 << 17);
+        int layers = requiredInt(c, "num_hidden_layers", 4096);
+        int heads = requiredInt(c, "num_attention_heads", 4096);
+        int kvHeads = optionalInt(c, "num_key_value_heads", heads, 4096);
+        int headDim = optionalInt(c, "head_dim", Math.max(1, dModel / heads), 1 << 14);
+        int dFf = requiredInt(c, "intermediate_size", 1 << 20);
+        int vocab = requiredInt(c, "vocab_size", 1 << 24);
         if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
             throw new IllegalArgumentException("num_attention_heads (" + heads
                     + ") must be a positive multiple of num_key_value_heads (" + kvHeads + ")");
@@ -100,14 +102,14 @@ public record ModelConfig(
         if (headDim <= 0 || headDim % 2 != 0) {
             throw new IllegalArgumentException("head_dim must be positive and even, got " + headDim);
         }
-        double eps = c.has("rms_norm_eps") ? c.get("rms_norm_eps").asDouble()
-                : requiredNumber(c, "rms_norm_eps");
-        int maxPos = optionalInt(c, "max_position_embeddings", 4096);
+        double eps = requiredNumber(c, "rms_norm_eps");
+        if (!(eps > 0 && eps < 1)) throw new IllegalArgumentException("field 'rms_norm_eps' must be in (0, 1), got " + eps);
+        int maxPos = optionalInt(c, "max_position_embeddings", 4096, Integer.MAX_VALUE);
 
         // RoPE: newer configs nest everything under rope_parameters; classic ones use rope_theta + rope_scaling.
         JsonNode ropeParams = c.path("rope_parameters");
-        double theta = ropeParams.has("rope_theta") ? ropeParams.get("rope_theta").asDouble()
-                : c.path("rope_theta").asDouble(10000.0);
+        double theta = ropeParams.has("rope_theta") ? positiveNumber(ropeParams, "rope_theta", 0)
+                : positiveNumber(c, "rope_theta", 10000.0);
         JsonNode scalingNode = ropeParams.isObject() ? ropeParams : c.path("rope_scaling");
         RopeScaling scaling = parseRopeScaling(scalingNode);
 
@@ -115,14 +117,16 @@ public record ModelConfig(
                 ? c.get("hidden_activation").asText() : c.path("hidden_act").asText("silu");
         Activation activation = Activation.fromConfig(act, modelType);
 
-        boolean attentionBias = c.path("attention_bias").asBoolean(false);
+        boolean attentionBias = optionalBoolean(c, "attention_bias", false);
         boolean qkvBias = family == Family.QWEN2 || attentionBias;
         boolean outputBias = attentionBias;
-        boolean mlpBias = c.path("mlp_bias").asBoolean(false);
+        boolean mlpBias = optionalBoolean(c, "mlp_bias", false);
 
-        boolean tied = c.path("tie_word_embeddings").asBoolean(family.tiesEmbeddingsByDefault());
+        boolean tied = optionalBoolean(c, "tie_word_embeddings", family.tiesEmbeddingsByDefault());
 
-        int window = c.path("sliding_window").isNumber() ? c.get("sliding_window").asInt() : 0;
+        JsonNode w = c.get("sliding_window");     // null or 0: no window
+        int window = w == null || w.isNull() || (w.isIntegralNumber() && w.asLong() == 0) ? 0
+                : optionalInt(c, "sliding_window", 0, Integer.MAX_VALUE);
         boolean[] sliding = slidingLayers(c, family, layers, window);
         if (!anyTrue(sliding)) {
             window = 0;
@@ -130,18 +134,18 @@ public record ModelConfig(
 
         float attnScale;
         if (c.has("query_pre_attn_scalar") && !c.get("query_pre_attn_scalar").isNull()) {
-            attnScale = (float) (1.0 / Math.sqrt(c.get("query_pre_attn_scalar").asDouble()));
+            attnScale = (float) (1.0 / Math.sqrt(positiveNumber(c, "query_pre_attn_scalar", 0)));
         } else {
             attnScale = (float) (1.0 / Math.sqrt(headDim));
         }
-        float attnCap = family == Family.GEMMA2 ? (float) c.path("attn_logit_softcapping").asDouble(0) : 0f;
-        float finalCap = family == Family.GEMMA2 ? (float) c.path("final_logit_softcapping").asDouble(0) : 0f;
+        float attnCap = family == Family.GEMMA2 ? (float) softcap(c, "attn_logit_softcapping") : 0f;
+        float finalCap = family == Family.GEMMA2 ? (float) softcap(c, "final_logit_softcapping") : 0f;
 
         boolean gemma = family == Family.GEMMA || family == Family.GEMMA2;
         return new ModelConfig(family, dModel, layers, heads, kvHeads, headDim, dFf, vocab, eps, theta, scaling,
                 maxPos, window, sliding, tied, activation, qkvBias, outputBias, mlpBias, family == Family.QWEN3,
                 gemma ? 1f : 0f, gemma ? (float) Math.sqrt(dModel) : 1f, family == Family.GEMMA2,
-                attnCap, finalCap, attnScale, c.path("bos_token_id").asInt(-1), eosIds(c.path("eos_token_id")));
+                attnCap, finalCap, attnScale, tokenId(c, "bos_token_id"), eosIds(c.path("eos_token_id"), "eos_token_id"));
     }
 
     private static RopeScaling parseRopeScaling(JsonNode s) {
@@ -151,10 +155,10 @@ public record ModelConfig(
         String type = s.has("rope_type") ? s.get("rope_type").asText() : s.path("type").asText("default");
         return switch (type) {
             case "default" -> RopeScaling.NONE;
-            case "linear" -> new RopeScaling("linear", requiredNumber(s, "factor"), 0, 0, 0);
-            case "llama3" -> new RopeScaling("llama3", requiredNumber(s, "factor"),
-                    requiredNumber(s, "low_freq_factor"), requiredNumber(s, "high_freq_factor"),
-                    (int) requiredNumber(s, "original_max_position_embeddings"));
+            case "linear" -> new RopeScaling("linear", positiveNumber(s, "factor", 0), 0, 0, 0);
+            case "llama3" -> new RopeScaling("llama3", positiveNumber(s, "factor", 0),
+                    positiveNumber(s, "low_freq_factor", 0), positiveNumber(s, "high_freq_factor", 0),
+                    requiredInt(s, "original_max_position_embeddings", Integer.MAX_VALUE));
             default -> throw new IllegalArgumentException("rope scaling type '" + type
                     + "' is not supported (supported: default, linear, llama3)");
         };
@@ -178,7 +182,7 @@ public record ModelConfig(
                 case GEMMA2 -> { for (int i = 0; i < layers; i += 2) sliding[i] = true; }
                 case QWEN2, QWEN3 -> {
                     if (c.path("use_sliding_window").asBoolean(false)) {
-                        int from = c.path("max_window_layers").asInt(layers);
+                        int from = Math.min(layers, optionalInt(c, "max_window_layers", layers, Integer.MAX_VALUE));
                         for (int i = from; i < layers; i++) sliding[i] = true;
                     }
                 }
@@ -196,11 +200,56 @@ public record ModelConfig(
         return false;
     }
 
-    private static int[] eosIds(JsonNode node) {
+    /**
+     * Token ids of an {@code eos_token_id}-style field: a non-negative integer, a list of them, or null/absent
+     * (none). Anything else is an error naming {@code field}.
+     */
+    public static int[] eosIds(JsonNode node, String field) {
         List<Integer> ids = new ArrayList<>();
-        if (node.isArray()) node.forEach(n -> ids.add(n.asInt()));
-        else if (node.isNumber()) ids.add(node.asInt());
+        if (node == null || node.isMissingNode() || node.isNull()) return new int[0];
+        if (node.isArray()) {
+            for (JsonNode n : node) ids.add(tokenIdValue(n, field));
+        } else {
+            ids.add(tokenIdValue(node, field));
+        }
         return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static int tokenId(JsonNode c, String key) {
+        JsonNode n = c.get(key);
+        return n == null || n.isNull() ? -1 : tokenIdValue(n, key);
+    }
+
+    private static int tokenIdValue(JsonNode n, String field) {
+        if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < 0) {
+            throw new IllegalArgumentException("field '" + field + "' must hold token ids (non-negative integers), got " + n);
+        }
+        return n.asInt();
+    }
+
+    private static boolean optionalBoolean(JsonNode c, String key, boolean fallback) {
+        JsonNode n = c.get(key);
+        if (n == null || n.isNull()) return fallback;
+        if (!n.isBoolean()) throw new IllegalArgumentException("field '" + key + "' must be true or false, got " + n);
+        return n.asBoolean();
+    }
+
+    /** A finite number > 0; {@code fallback} when absent or null, unless it is 0 (then the field is required). */
+    private static double positiveNumber(JsonNode c, String key, double fallback) {
+        JsonNode n = c.get(key);
+        if ((n == null || n.isNull()) && fallback > 0) return fallback;
+        double v = requiredNumber(c, key);
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw new IllegalArgumentException("field '" + key + "' must be a positive finite number, got " + n);
+        }
+        return v;
+    }
+
+    /** A soft-cap: absent, null or 0 for none, else a positive finite number. */
+    private static double softcap(JsonNode c, String key) {
+        JsonNode n = c.get(key);
+        if (n == null || n.isNull() || (n.isNumber() && n.asDouble() == 0)) return 0;
+        return positiveNumber(c, key, 0);
     }
 
     private static String requiredText(JsonNode c, String key) {
@@ -211,28 +260,39 @@ public record ModelConfig(
         return n.asText();
     }
 
-    private static int requiredInt(JsonNode c, String key) {
+    private static int requiredInt(JsonNode c, String key, int max) {
         JsonNode n = c.get(key);
-        if (n == null || !n.canConvertToInt() || !n.isIntegralNumber()) {
-            throw new IllegalArgumentException("missing field '" + key + "' (an integer)");
+        if (n == null || n.isNull()) throw new IllegalArgumentException("missing field '" + key + "' (an integer)");
+        return positiveInt(n, key, max);
+    }
+
+    /** A positive integer no larger than {@code max}; {@code fallback} when absent or null. */
+    private static int optionalInt(JsonNode c, String key, int fallback, int max) {
+        JsonNode n = c.get(key);
+        return n == null || n.isNull() ? fallback : positiveInt(n, key, max);
+    }
+
+    private static int positiveInt(JsonNode n, String key, int max) {
+        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw new IllegalArgumentException("field '" + key + "' must be an integer, got " + n);
         }
         if (n.asInt() <= 0) {
             throw new IllegalArgumentException("field '" + key + "' must be positive, got " + n.asInt());
         }
+        if (n.asInt() > max) {
+            throw new IllegalArgumentException("field '" + key + "' is " + n.asInt() + ", more than any model has ("
+                    + max + " at most)");
+        }
         return n.asInt();
-    }
-
-    private static int optionalInt(JsonNode c, String key, int fallback) {
-        JsonNode n = c.get(key);
-        return n == null || n.isNull() ? fallback : n.asInt();
     }
 
     private static double requiredNumber(JsonNode c, String key) {
         JsonNode n = c.get(key);
-        if (n == null || !n.isNumber()) {
-            throw new IllegalArgumentException("missing field '" + key + "' (a number)");
-        }
-        return n.asDouble();
+        if (n == null || n.isNull()) throw new IllegalArgumentException("missing field '" + key + "' (a number)");
+        if (!n.isNumber()) throw new IllegalArgumentException("field '" + key + "' must be a number, got " + n);
+        double v = n.asDouble();
+        if (!Double.isFinite(v)) throw new IllegalArgumentException("field '" + key + "' must be finite, got " + n);
+        return v;
     }
 
     /** Whether layer {@code layer} attends through the sliding window. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vane.core.InvalidInputException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -298,6 +299,43 @@ class ModelConfigTest {
     @Test
     void nonPositiveSizesAreRejected() throws IOException {
         assertConfigError(llama("").replace("\"vocab_size\": 100", "\"vocab_size\": 0"), "vocab_size", "positive");
+    }
+
+    /** Impossible values name the file, the field and the value instead of running into garbage. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "\"rms_norm_eps\": -1                     | rms_norm_eps | -1",
+            "\"rms_norm_eps\": \"tiny\"               | rms_norm_eps | tiny",
+            "\"rms_norm_eps\": 0                      | rms_norm_eps | (0, 1)",
+            "\"rope_theta\": 0                        | rope_theta   | positive",
+            "\"rope_theta\": -10000                   | rope_theta   | -10000",
+            "\"rope_theta\": \"big\"                  | rope_theta   | big",
+            "\"sliding_window\": -1                   | sliding_window | -1",
+            "\"eos_token_id\": \"four\"               | eos_token_id | four",
+            "\"eos_token_id\": [2, -3]                | eos_token_id | -3",
+            "\"bos_token_id\": 1.5                    | bos_token_id | 1.5",
+            "\"tie_word_embeddings\": \"yes\"         | tie_word_embeddings | yes",
+            "\"head_dim\": \"16\"                     | head_dim     | 16",
+            "\"max_position_embeddings\": -4          | max_position_embeddings | -4"})
+    void impossibleValuesAreRejected(String field, String name, String shown) throws IOException {
+        String json = llama("").replace("\"rms_norm_eps\": 1e-5", "\"rms_norm_eps\": 1e-5, " + field);
+        if (field.startsWith("\"rms_norm_eps\"")) json = llama("").replace("\"rms_norm_eps\": 1e-5", field);
+        assertConfigError(json, name, shown);
+    }
+
+    @Test
+    void absurdCountsFailBeforeAllocating() throws IOException {
+        long t0 = System.nanoTime();
+        assertConfigError(llama("").replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1000000000"),
+                "num_hidden_layers", "1000000000", "4096 at most");
+        assertThat((System.nanoTime() - t0) / 1e9).as("seconds").isLessThan(2);
+    }
+
+    @Test
+    void mistralWithoutAWindowSaysZeroOrNull() throws IOException {
+        String mistral = llama("\"sliding_window\": null").replace("\"llama\"", "\"mistral\"");
+        assertThat(ModelConfig.read(write(mistral)).slidingWindow()).isZero();
+        assertThat(ModelConfig.read(write(mistral.replace("null", "0"))).slidingWindow()).isZero();
     }
 
     @Test

@@ -7,6 +7,8 @@ import dev.vane.core.safetensors.SafetensorsWriter;
 import dev.vane.core.safetensors.TensorInfo;
 import dev.vane.core.tensor.DType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -108,6 +110,24 @@ class ModelLoadTest {
                 .hasMessageContaining("[172, 64]")
                 .hasMessageContaining("[100, 64]")
                 .hasMessageContaining("intermediate_size 100");
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {2, 4, 4000})
+    void layerCountDisagreeingWithTheCheckpointIsNamed(int layers) throws IOException {
+        Path dir = tmp.resolve("layers");
+        Files.createDirectories(dir);
+        try (var files = Files.list(LLAMA2)) {
+            for (Path f : files.toList()) Files.copy(f, dir.resolve(f.getFileName()));
+        }
+        Path config = dir.resolve("config.json");
+        String json = Files.readString(config);
+        assertThat(json).contains("\"num_hidden_layers\": 3");
+        Files.writeString(config, json.replace("\"num_hidden_layers\": 3", "\"num_hidden_layers\": " + layers));
+        assertThatThrownBy(() -> Model.load(dir))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("num_hidden_layers = " + layers)
+                .hasMessageContaining("holds 3 decoder layers");
     }
 
     @Test
