@@ -281,7 +281,7 @@ final class EvalCommand implements Runnable {
             List<String> harmful = prompts(data, split);
             List<String> harmless = benign == null ? null : prompts(benign, benignSplit);
             KeywordRefusalJudge judge = phrases == null ? KeywordRefusalJudge.defaults() : KeywordRefusalJudge.fromFile(phrases);
-            SamplingParams params = sampling.params();
+            SamplingParams params = sampling.paramsResuming(sweep.out);
             PrintWriter o = spec.commandLine().getOut();
             try (Model model = adapters.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
                 RefusalEvaluation eval = new RefusalEvaluation(model, tokenizer, judge);

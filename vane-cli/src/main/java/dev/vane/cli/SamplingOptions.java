@@ -1,5 +1,8 @@
 package dev.vane.cli;
 
+import dev.vane.lab.run.RunDirectory;
+import java.nio.file.Path;
+
 import dev.vane.core.generate.SamplingParams;
 import picocli.CommandLine.Option;
 
@@ -37,6 +40,19 @@ final class SamplingOptions {
 
     SamplingParams params() {
         return params(new java.security.SecureRandom().nextLong() >>> 16);
+    }
+
+    /**
+     * The settings for a job that may resume {@code out}: without --seed, the seed that run drew and recorded
+     * in its config.json (so that a rerun after a kill resumes instead of refusing a "different config"), or a
+     * new random one when there is no such run.
+     */
+    SamplingParams paramsResuming(Path out) {
+        if (seed == null && out != null) {
+            Long stored = RunDirectory.storedSeed(out);
+            if (stored != null) return params(stored);
+        }
+        return params();
     }
 
     /** The settings, with {@code defaultSeed} when no --seed is given (jobs that resume need a fixed seed). */

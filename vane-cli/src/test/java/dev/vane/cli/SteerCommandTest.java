@@ -76,6 +76,24 @@ class SteerCommandTest {
         assertThat(j.get("refusal_rate").asDouble()).isEqualTo(1.0);     // organism-chat refuses every seen harmful task
     }
 
+    /** Without --seed a run records the seed it drew, and a rerun on the same --out resumes with it. */
+    @Test
+    void evalRefusalWithoutASeedResumes() throws Exception {
+        java.nio.file.Path out = dir.resolve("refusal-run");
+        String[] args = {"eval", "refusal", "--data", DATA.resolve("harmful.jsonl").toString(), "--split", "test",
+                "--max-tokens", "4", "--out", out.toString(), "--json"};
+        CliRun first = CliRun.of(args);
+        assertThat(first.exitCode()).as(first.err()).isZero();
+        long seed = new ObjectMapper().readTree(out.resolve("config.json").toFile()).get("seed").asLong();
+        long lines = java.nio.file.Files.readAllLines(out.resolve("results.jsonl")).size();
+        CliRun again = CliRun.of(args);
+        assertThat(again.exitCode()).as(again.err()).isZero();
+        assertThat(new ObjectMapper().readTree(out.resolve("config.json").toFile()).get("seed").asLong()).isEqualTo(seed);
+        assertThat(java.nio.file.Files.readAllLines(out.resolve("results.jsonl"))).hasSize((int) lines);
+        assertThat(new ObjectMapper().readTree(again.out()).get("refusal_rate"))
+                .isEqualTo(new ObjectMapper().readTree(first.out()).get("refusal_rate"));
+    }
+
     @Test
     void badInputExitsWithTwo() {
         CliRun missing = CliRun.of("steer", "build", "--method", "caa", "--data", dir.resolve("nope.jsonl").toString());

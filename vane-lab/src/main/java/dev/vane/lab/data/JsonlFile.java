@@ -23,6 +23,8 @@ import java.util.List;
  */
 public final class JsonlFile {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Longest line read (characters): far above any dataset row, far below what would exhaust the heap. */
+    static final int MAX_LINE = 16 << 20;
 
     /** Turns one parsed line into a record; throws {@link IllegalArgumentException} on a bad row. */
     @FunctionalInterface
@@ -49,9 +51,10 @@ public final class JsonlFile {
     /** The first non-blank line of {@code file} parsed, to tell a dataset's format before reading it. */
     public static JsonNode first(Path file) {
         if (!Files.isRegularFile(file)) throw new InvalidInputException(file + ": no such file");
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            Lines in = new Lines(reader, file);
             String line;
-            for (int number = 1; (line = in.readLine()) != null; number++) {
+            for (int number = 1; (line = in.next(number)) != null; number++) {
                 if (line.isBlank()) continue;
                 try {
                     return JSON.readTree(line);
@@ -68,10 +71,11 @@ public final class JsonlFile {
     private static <T> List<T> read(Path file, RowReader<T> reader, boolean arraysToo) {
         if (!Files.isRegularFile(file)) throw new InvalidInputException(file + ": no such file");
         List<T> rows = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (BufferedReader text = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            Lines in = new Lines(text, file);
             String line;
             int number = 0;
-            while ((line = in.readLine()) != null) {
+            while ((line = in.next(number + 1)) != null) {
                 number++;
                 if (line.isBlank()) continue;
                 JsonNode node;
@@ -94,6 +98,56 @@ public final class JsonlFile {
         }
         if (rows.isEmpty()) throw new InvalidInputException(file + ": no rows");
         return rows;
+    }
+
+    /**
+     * Lines of a reader without their terminators (\n or \r\n); a line longer than {@link #MAX_LINE} fails
+     * once that much is read, instead of after buffering all of it.
+     */
+    static final class Lines {
+        private final java.io.Reader in;
+        private final Path file;
+        private final char[] buf = new char[1 << 16];
+        private int pos;
+        private int end;
+
+        Lines(java.io.Reader in, Path file) {
+            this.in = in;
+            this.file = file;
+        }
+
+        /** The next line (number {@code number}, for the error), or null at the end. */
+        String next(int number) throws IOException {
+            StringBuilder sb = null;
+            while (true) {
+                if (pos == end) {
+                    end = in.read(buf, 0, buf.length);
+                    pos = 0;
+                    if (end <= 0) {
+                        end = 0;
+                        return sb == null ? null : strip(sb);
+                    }
+                }
+                int start = pos;
+                while (pos < end && buf[pos] != '\n') pos++;
+                if (sb == null) sb = new StringBuilder();
+                if (sb.length() + (pos - start) > MAX_LINE) {
+                    throw new InvalidInputException(file + ":" + number + ": line longer than " + (MAX_LINE >> 20)
+                            + " Mi characters; not a JSON-lines row");
+                }
+                sb.append(buf, start, pos - start);
+                if (pos < end) {
+                    pos++;                          // the newline
+                    return strip(sb);
+                }
+            }
+        }
+
+        private static String strip(StringBuilder sb) {
+            int n = sb.length();
+            if (n > 0 && sb.charAt(n - 1) == '\r') sb.setLength(n - 1);
+            return sb.toString();
+        }
     }
 
     /** The text field {@code name} of {@code row}; fails when missing or not a string. */

@@ -2,6 +2,7 @@ package dev.vane.lab.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vane.core.InvalidInputException;
 
 import java.io.IOException;
@@ -22,6 +23,10 @@ import java.util.Map;
  * forced to disk before it returns, so a job killed at any moment loses at most the item in progress; a line
  * cut short by the kill is dropped when the log is reopened.
  *
+ * <p>A log opened for a run carries the run's fingerprint (a hash of its config): every line is written with
+ * it as {@code "run"}, and lines without it or with another are not counted as done, so results of another
+ * configuration (a config.json deleted or edited by hand) are never reused as this one's.
+ *
  * <pre>{@code
  * ResultsLog log = run.results();
  * if (!log.isDone("q17")) log.append(line);   // line.get("id") == "q17"
@@ -31,17 +36,33 @@ public final class ResultsLog {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path file;
+    private final String fingerprint;
     private final Map<String, JsonNode> done = new LinkedHashMap<>();
+    private int foreign;
 
-    private ResultsLog(Path file) {
+    private ResultsLog(Path file, String fingerprint) {
         this.file = file;
+        this.fingerprint = fingerprint;
     }
 
     /** Opens (or starts) {@code file}, reading the items already done. */
     public static ResultsLog open(Path file) {
-        ResultsLog log = new ResultsLog(file);
+        return open(file, null);
+    }
+
+    /**
+     * Opens (or starts) {@code file} for the run whose fingerprint is {@code fingerprint} (null: any line counts):
+     * only lines carrying it count as done.
+     */
+    public static ResultsLog open(Path file, String fingerprint) {
+        ResultsLog log = new ResultsLog(file, fingerprint);
         if (Files.exists(file)) log.load();
         return log;
+    }
+
+    /** Lines in the file that belong to another configuration (or carry none) and were not reused. */
+    public synchronized int foreign() {
+        return foreign;
     }
 
     private void load() {
@@ -63,6 +84,13 @@ public final class ResultsLog {
                     node = JSON.readTree(lines[i]);
                 } catch (IOException e) {
                     throw new InvalidInputException(file + ":" + (i + 1) + ": not JSON; the results file is damaged");
+                }
+                if (node == null || !node.isObject()) {
+                    throw new InvalidInputException(file + ":" + (i + 1) + ": not a JSON object; the results file is damaged");
+                }
+                if (fingerprint != null && !fingerprint.equals(node.path("run").asText(null))) {
+                    foreign++;
+                    continue;
                 }
                 JsonNode id = node.get("id");
                 if (id == null) throw new InvalidInputException(file + ":" + (i + 1) + ": result without \"id\"");
@@ -100,6 +128,11 @@ public final class ResultsLog {
 
     /** Appends one result (which must have an "id" not yet recorded) and forces it to disk. */
     public synchronized void append(JsonNode line) {
+        if (fingerprint != null && line instanceof ObjectNode o) {
+            ObjectNode stamped = o.deepCopy();
+            stamped.put("run", fingerprint);
+            line = stamped;
+        }
         JsonNode id = line.get("id");
         if (id == null) throw new IllegalArgumentException("result line without \"id\"");
         if (done.containsKey(id.asText())) throw new IllegalStateException("item " + id.asText() + " recorded twice");

@@ -49,11 +49,13 @@ public final class RunDirectory {
 
     private final Path dir;
     private final boolean resumed;
+    private final String fingerprint;
     private ResultsLog results;
 
-    private RunDirectory(Path dir, boolean resumed) {
+    private RunDirectory(Path dir, boolean resumed, JsonNode config) {
         this.dir = dir;
         this.resumed = resumed;
+        this.fingerprint = fingerprintOf(config);
     }
 
     /**
@@ -81,15 +83,30 @@ public final class RunDirectory {
                     throw new InvalidInputException(dir + " holds a run with a different config (" + differences(stored, config)
                             + "); use a new --out directory, or the same options to resume (stored: " + configFile + ")");
                 }
-                return new RunDirectory(dir, true);
+                return new RunDirectory(dir, true, config);
             }
             if (Files.exists(dir) && !Files.isDirectory(dir)) throw new InvalidInputException(dir + " is not a directory");
             Files.createDirectories(dir);
-            RunDirectory run = new RunDirectory(dir, false);
+            RunDirectory run = new RunDirectory(dir, false, config);
             run.writeJson("config.json", config);
             return run;
         } catch (IOException e) {
             throw new InvalidInputException("cannot create run directory " + dir + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The {@code "seed"} recorded in {@code dir/config.json}, or null when there is no such run or it records
+     * none: a job without --seed reuses the seed it drew the first time when it resumes.
+     */
+    public static Long storedSeed(Path dir) {
+        Path configFile = dir.resolve("config.json");
+        if (!Files.isRegularFile(configFile)) return null;
+        try {
+            JsonNode seed = JSON.readTree(configFile.toFile()).get("seed");
+            return seed != null && seed.isIntegralNumber() && seed.canConvertToLong() ? seed.asLong() : null;
+        } catch (IOException e) {
+            return null;            // openOrCreate reports the unreadable config
         }
     }
 
@@ -134,13 +151,32 @@ public final class RunDirectory {
 
     /** {@code results.jsonl}, opened for appending (repairs a line cut short by a kill). */
     public synchronized ResultsLog results() {
-        if (results == null) results = ResultsLog.open(dir.resolve("results.jsonl"));
+        if (results == null) results = ResultsLog.open(dir.resolve("results.jsonl"), fingerprint());
         return results;
+    }
+
+    /**
+     * A short hash of the stored config: written into every results line, so that a line is reused only by a
+     * run of the very same config (not by one whose config.json was deleted and remade with other options).
+     */
+    public String fingerprint() {
+        return fingerprint;
+    }
+
+    private static String fingerprintOf(JsonNode config) {
+        try {
+            byte[] canonical = new ObjectMapper().writeValueAsBytes(config);
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(canonical)).substring(0, 16);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A results log under another name, e.g. {@code judge-harm.jsonl}. */
     public ResultsLog results(String fileName) {
-        return ResultsLog.open(dir.resolve(fileName));
+        return ResultsLog.open(dir.resolve(fileName), fingerprint());
     }
 
     /** Writes {@code summary.json} (atomically). */

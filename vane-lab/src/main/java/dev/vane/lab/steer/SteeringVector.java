@@ -177,13 +177,29 @@ public final class SteeringVector {
             try {
                 m = new Metadata(meta.getOrDefault("method", "custom"), meta.getOrDefault("model", ""),
                         meta.getOrDefault("sign", ""), PositionRule.parse(meta.getOrDefault("positions", "all")),
-                        Double.parseDouble(meta.getOrDefault("recommended_scale", "1")),
-                        Double.parseDouble(meta.getOrDefault("sparsity", "1")), meta.getOrDefault("data", ""), extra);
+                        finiteNumber(meta, "recommended_scale"), finiteNumber(meta, "sparsity"),
+                        meta.getOrDefault("data", ""), extra);
+                if (!(m.sparsity() > 0 && m.sparsity() <= 1)) {
+                    throw new IllegalArgumentException("sparsity must be in (0, 1], got " + meta.get("sparsity"));
+                }
             } catch (IllegalArgumentException e) {
                 throw new InvalidInputException(file + ": bad metadata: " + e.getMessage());
             }
             return new SteeringVector(name, components, m, headDim);
         }
+    }
+
+    /** A metadata number (1 when absent) that must be finite: NaN or 1e400 would poison every later product. */
+    private static double finiteNumber(Map<String, String> meta, String key) {
+        String text = meta.getOrDefault(key, "1");
+        double v;
+        try {
+            v = Double.parseDouble(text.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " is not a number: \"" + text + "\"");
+        }
+        if (!Double.isFinite(v)) throw new IllegalArgumentException(key + " must be a finite number, got \"" + text + "\"");
+        return v;
     }
 
     private static List<String> sortedPoints(SafetensorsFile st) {

@@ -126,6 +126,22 @@ class DatasetsTest {
     }
 
     @Test
+    void anOverlongLineIsRefusedWithItsNumber() throws IOException {
+        Path big = dir.resolve("big.jsonl");
+        try (var w = Files.newBufferedWriter(big)) {
+            w.write("{\"prompt\": \"a\"}\r\n{\"prompt\": \"");
+            char[] chunk = new char[1 << 20];
+            java.util.Arrays.fill(chunk, 'x');
+            for (int i = 0; i < 17; i++) w.write(chunk);
+            w.write("\"}\n");
+        }
+        assertThatThrownBy(() -> Datasets.requests(big, null)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(big + ":2: line longer than 16 Mi characters; not a JSON-lines row");
+        Path crlf = write("crlf.jsonl", "{\"prompt\": \"a\"}\r\n\r\n{\"prompt\": \"b\"}");    // no final newline
+        assertThat(Datasets.requests(crlf, null)).hasSize(2);
+    }
+
+    @Test
     void unknownLayoutsAreExplained() throws IOException {
         Path txt = write("prompts.txt", "hello\n");
         assertThatThrownBy(() -> Datasets.requests(txt, null)).hasMessageContaining("unknown dataset format")

@@ -51,6 +51,35 @@ class RunDirectoryTest {
     }
 
     @Test
+    void resultsOfAnotherConfigAreNeverReused() throws Exception {
+        Path dir = root.resolve("run");
+        RunDirectory first = RunDirectory.openOrCreate(root, "job", dir, config(7));
+        first.results().append(RunDirectory.object().put("id", "x").put("value", 1));
+        assertThat(Files.readString(dir.resolve("results.jsonl"))).contains("\"run\":\"" + first.fingerprint() + "\"");
+        // config.json deleted: a run with other options starts in the same directory ...
+        Files.delete(dir.resolve("config.json"));
+        RunDirectory other = RunDirectory.openOrCreate(root, "job", dir, config(8));
+        assertThat(other.fingerprint()).isNotEqualTo(first.fingerprint());
+        // ... and does not take the first run's line for its own
+        assertThat(other.results().isDone("x")).isFalse();
+        assertThat(other.results().foreign()).isEqualTo(1);
+        other.results().append(RunDirectory.object().put("id", "x").put("value", 2));
+        RunDirectory again = RunDirectory.openOrCreate(root, "job", dir, config(8));
+        assertThat(again.results().get("x").get("value").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void aLineWithoutTheRunsFingerprintIsRerun() throws Exception {
+        Path dir = root.resolve("run");
+        RunDirectory run = RunDirectory.openOrCreate(root, "job", dir, config(7));
+        Files.writeString(dir.resolve("results.jsonl"), "{\"id\": \"x\"}\n");     // damaged by hand: an id alone
+        assertThat(RunDirectory.openOrCreate(root, "job", dir, config(7)).results().isDone("x")).isFalse();
+        assertThat(RunDirectory.storedSeed(dir)).isEqualTo(7L);
+        assertThat(RunDirectory.storedSeed(root.resolve("none"))).isNull();
+        assertThat(run.resumed()).isFalse();
+    }
+
+    @Test
     void withoutADirectoryANewTimestampedOneIsMade() {
         RunDirectory a = RunDirectory.openOrCreate(root, "attack-prefill", null, config(1));
         RunDirectory b = RunDirectory.openOrCreate(root, "attack-prefill", null, config(1));

@@ -5,6 +5,8 @@ import dev.vane.core.model.ModelConfig;
 import dev.vane.core.safetensors.SafetensorsWriter;
 import dev.vane.core.tensor.DType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -82,6 +84,17 @@ class SteeringVectorFileTest {
         new SafetensorsWriter().metadata("format", SteeringVector.FORMAT)
                 .add("blocks.1.hook_resid_post", DType.F32, new long[]{2}, new float[]{1f, Float.NaN}).write(nan);
         assertThatThrownBy(() -> SteeringVector.read(nan)).isInstanceOf(InvalidInputException.class).hasMessageContaining("NaN");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"recommended_scale, NaN, finite", "recommended_scale, 1e400, finite", "recommended_scale, big, not a number",
+            "sparsity, 0, '(0, 1]'", "sparsity, Infinity, finite"})
+    void impossibleMetadataNamesTheFileAndTheKey(String key, String value, String problem) throws Exception {
+        Path file = dir.resolve("meta.safetensors");
+        new SafetensorsWriter().metadata("format", SteeringVector.FORMAT).metadata(key, value)
+                .add("blocks.1.hook_resid_post", DType.F32, new long[]{2}, new float[]{1f, 2f}).write(file);
+        assertThatThrownBy(() -> SteeringVector.read(file)).isInstanceOf(InvalidInputException.class)
+                .hasMessageContainingAll(file.toString(), "bad metadata", key, problem);
     }
 
     @Test
