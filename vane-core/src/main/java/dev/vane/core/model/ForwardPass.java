@@ -27,7 +27,8 @@ final class ForwardPass {
     private final Batch batch;
     private final Hooks hooks;
     private final KvCache cache;
-    private final LogitsMode logitsMode;
+    /** Columns at the end of each row that get logits: all, 1 for LAST, 0 for NONE, or a caller's count. */
+    private final int logitColumns;
     private final CallLayout call;
     private final int rows;
     private final int columns;
@@ -40,11 +41,21 @@ final class ForwardPass {
     private final boolean recordBlocks;
 
     ForwardPass(Model model, Batch batch, Hooks hooks, KvCache cache, LogitsMode logitsMode) {
-        this(model, batch, hooks, cache, logitsMode, null, false);
+        this(model, batch, hooks, cache, logitsMode, null, false, -1);
+    }
+
+    /** A call that computes logits for the last {@code lastColumns} columns of each row. */
+    ForwardPass(Model model, Batch batch, Hooks hooks, KvCache cache, int lastColumns) {
+        this(model, batch, hooks, cache, LogitsMode.LAST, null, false, lastColumns);
     }
 
     ForwardPass(Model model, Batch batch, Hooks hooks, KvCache cache, LogitsMode logitsMode, TrainingTape tape,
                 boolean recordBlocks) {
+        this(model, batch, hooks, cache, logitsMode, tape, recordBlocks, -1);
+    }
+
+    private ForwardPass(Model model, Batch batch, Hooks hooks, KvCache cache, LogitsMode logitsMode, TrainingTape tape,
+                        boolean recordBlocks, int lastColumns) {
         this.tape = tape;
         this.recordBlocks = recordBlocks;
         this.model = model;
@@ -52,12 +63,20 @@ final class ForwardPass {
         this.batch = batch;
         this.hooks = hooks;
         this.cache = cache;
-        this.logitsMode = logitsMode;
         hooks.validate(c.layers());
         this.call = cache.begin(batch);
         this.rows = batch.rows();
         this.columns = batch.columns();
         this.tokens = rows * columns;
+        if (lastColumns > columns) {
+            throw new IllegalArgumentException("logits for the last " + lastColumns + " columns of a call of " + columns);
+        }
+        this.logitColumns = lastColumns >= 0 ? lastColumns
+                : switch (logitsMode) {
+                    case ALL -> columns;
+                    case LAST -> 1;
+                    case NONE -> 0;
+                };
         for (int r = 0; r < rows; r++) {
             if (call.rowLength(r) > c.maxPositions()) {
                 throw new InvalidInputException("sequence of " + call.rowLength(r) + " tokens is longer than the "
@@ -99,7 +118,7 @@ final class ForwardPass {
         rmsNorm(x, model.finalNorm(), normed, d);
         hook(HookPoint.of(-1, Kind.LN_FINAL), normed, d);
         if (tape != null) tape.finalNormed = normed.clone();
-        return new ForwardResult(unembed(normed), call, logitsMode);
+        return new ForwardResult(unembed(normed), call, logitColumns);
     }
 
     /**
@@ -340,13 +359,14 @@ final class ForwardPass {
 
     private float[] unembed(float[] normed) {
         int d = c.dModel(), vocab = c.vocabSize();
-        if (logitsMode == LogitsMode.NONE) return null;
+        if (logitColumns == 0) return null;
         float[] input = normed;
-        int positions = columns;
-        if (logitsMode == LogitsMode.LAST) {
-            positions = 1;
-            input = ws.lastNormed(rows * d);
-            for (int r = 0; r < rows; r++) System.arraycopy(normed, (r * columns + columns - 1) * d, input, r * d, d);
+        int positions = logitColumns;
+        if (positions < columns) {
+            input = ws.lastNormed(rows * positions * d);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(normed, (r * columns + columns - positions) * d, input, r * positions * d, positions * d);
+            }
         }
         float[] logits = ws.logits(rows * positions * vocab);
         model.unembedding().matmul(input, rows * positions, logits);

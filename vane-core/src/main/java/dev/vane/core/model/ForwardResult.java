@@ -21,17 +21,18 @@ import java.util.Arrays;
 public final class ForwardResult {
     private final float[] logits;
     private final CallLayout call;
-    private final LogitsMode mode;
+    /** Columns with logits at the end of each row (all of them for ALL, 1 for LAST). */
+    private final int positions;
 
-    ForwardResult(float[] logits, CallLayout call, LogitsMode mode) {
+    ForwardResult(float[] logits, CallLayout call, int positions) {
         this.logits = logits;
         this.call = call;
-        this.mode = mode;
+        this.positions = positions;
     }
 
     /** Logits of {@code row} for its real positions in this call: [pos, vocab]. Needs {@link LogitsMode#ALL}. */
     public FloatTensor logits(int row) {
-        if (mode != LogitsMode.ALL) throw new IllegalStateException("logits of every position need LogitsMode.ALL");
+        if (positions != call.columns()) throw new IllegalStateException("logits of every position need LogitsMode.ALL");
         int vocab = vocab();
         int pad = call.padding()[row];
         int n = call.columns() - pad;
@@ -39,20 +40,29 @@ public final class ForwardResult {
         return new FloatTensor(Arrays.copyOfRange(logits, from, from + n * vocab), n, vocab);
     }
 
+    /**
+     * Logits of the last {@code n} columns of {@code row}, [n, vocab], from a call that computed at least that
+     * many ({@link Model#forward(Batch, Hooks, KvCache, int)}, or ALL).
+     */
+    public FloatTensor tailLogits(int row, int n) {
+        if (n > positions) throw new IllegalStateException("the call computed logits for " + positions + " columns, not " + n);
+        int vocab = vocab();
+        int from = (row * positions + positions - n) * vocab;
+        return new FloatTensor(Arrays.copyOfRange(logits, from, from + n * vocab), n, vocab);
+    }
+
     /** Logits at the last position of {@code row}: the next-token distribution. */
     public float[] lastLogits(int row) {
-        if (mode == LogitsMode.NONE) throw new IllegalStateException("no logits were computed (LogitsMode.NONE)");
+        if (positions == 0) throw new IllegalStateException("no logits were computed (LogitsMode.NONE)");
         int vocab = vocab();
-        int positions = mode == LogitsMode.LAST ? 1 : call.columns();
         int from = (row * positions + positions - 1) * vocab;
         return Arrays.copyOfRange(logits, from, from + vocab);
     }
 
     /** Copies the logits at the last position of {@code row} into {@code dst} (no allocation). */
     public void lastLogits(int row, float[] dst) {
-        if (mode == LogitsMode.NONE) throw new IllegalStateException("no logits were computed (LogitsMode.NONE)");
+        if (positions == 0) throw new IllegalStateException("no logits were computed (LogitsMode.NONE)");
         int vocab = vocab();
-        int positions = mode == LogitsMode.LAST ? 1 : call.columns();
         System.arraycopy(logits, (row * positions + positions - 1) * vocab, dst, 0, vocab);
     }
 
@@ -62,7 +72,6 @@ public final class ForwardResult {
     }
 
     private int vocab() {
-        int positions = mode == LogitsMode.LAST ? 1 : call.columns();
         return logits.length / (call.rows() * positions);
     }
 }

@@ -187,6 +187,21 @@ public final class Model implements AutoCloseable {
     }
 
     /**
+     * Runs the batch like {@link #forward(Batch, Hooks, KvCache, LogitsMode)} with logits for the last
+     * {@code lastColumns} columns of each row only: scoring a continuation of a few tokens (an answer, a GCG
+     * target) without a [columns, vocab] product per row. Read them with {@link ForwardResult#tailLogits}.
+     *
+     * <pre>{@code
+     * ForwardResult out = model.forward(Batch.of(seqs), hooks, cache, target.length);
+     * FloatTensor scored = out.tailLogits(0, target.length);      // [target, vocab]
+     * }</pre>
+     */
+    public ForwardResult forward(Batch batch, Hooks hooks, KvCache cache, int lastColumns) {
+        if (lastColumns < 1) throw new IllegalArgumentException("lastColumns must be >= 1, got " + lastColumns);
+        return new ForwardPass(this, batch, hooks, cache, lastColumns).run();
+    }
+
+    /**
      * A training forward: runs the batch from scratch with {@code hooks} (edits stay active) and records in
      * {@code tape} what the backward pass needs. No logits are computed: the loss takes the tape's final normed
      * values at the positions it scores.

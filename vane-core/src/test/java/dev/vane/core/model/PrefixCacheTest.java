@@ -99,6 +99,23 @@ class PrefixCacheTest {
     }
 
     @Test
+    void tailLogitsAreTheLastColumnsOfAllLogits() {
+        int[] seq = Fixtures.sequence("qwen2", 2);
+        FloatTensor all = model.forward(Batch.of(seq), Hooks.none()).logits(0);
+        ForwardResult tail = model.forward(Batch.of(seq), Hooks.none(), model.newCache(1, seq.length), 3);
+        FloatTensor last3 = tail.tailLogits(0, 3);
+        int vocab = all.dim(1);
+        assertThat(last3.shape()).containsExactly(3, vocab);
+        float[] want = Arrays.copyOfRange(all.data(), (seq.length - 3) * vocab, seq.length * vocab);
+        assertThat(maxAbsDiff(last3.data(), want)).isLessThan(1e-5f);
+        assertThat(tail.lastLogits(0)).isEqualTo(Arrays.copyOfRange(last3.data(), 2 * vocab, 3 * vocab));
+        assertThatThrownBy(() -> tail.tailLogits(0, 4)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> tail.logits(0)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> model.forward(Batch.of(seq), Hooks.none(), model.newCache(1, seq.length), seq.length + 1))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void emptyPrefixesAreRefused() {
         PrefixCache prefixes = new PrefixCache(model, 1L << 20);
         assertThatThrownBy(() -> prefixes.fork(List.of(new int[0]), 1))

@@ -6,7 +6,6 @@ import dev.vane.core.model.KvCache;
 import dev.vane.core.model.PrefixCache;
 import dev.vane.core.model.Model;
 import dev.vane.core.model.ForwardResult;
-import dev.vane.core.model.LogitsMode;
 import dev.vane.core.tensor.FloatTensor;
 import dev.vane.core.generate.ChatPrompt;
 import dev.vane.core.generate.Completion;
@@ -142,7 +141,6 @@ public final class AbEvaluation {
             boolean forked = reuse && Arrays.stream(prompts).allMatch(p -> p.length > 1);
             int[][] seqs = new int[2 * count][];
             int[] promptEnd = new int[2 * count];
-            int[] scoredFrom = new int[2 * count];          // index, in each row's logits, of the last prompt token
             List<int[]> shared = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 int[] p = prompts[i];
@@ -150,7 +148,6 @@ public final class AbEvaluation {
                 seqs[2 * i] = concat(rest, answerA);
                 seqs[2 * i + 1] = concat(rest, answerB);
                 promptEnd[2 * i] = promptEnd[2 * i + 1] = p.length - 1;
-                scoredFrom[2 * i] = scoredFrom[2 * i + 1] = rest.length - 1;
                 if (forked) {
                     int[] prefix = Arrays.copyOf(p, p.length - 1);
                     shared.add(prefix);
@@ -159,11 +156,12 @@ public final class AbEvaluation {
             }
             KvCache kv = forked ? prefixCache().fork(shared, seqs[0].length)
                     : model.newCache(seqs.length, maxLength(seqs));
+            // logits only where they are read: the last prompt token and the answer, at the end of every row
             ForwardResult out = model.forward(Batch.of(seqs), steering.hooks(seqs.length, promptEnd, true), kv,
-                    LogitsMode.ALL);
+                    Math.max(answerA.length, answerB.length) + 1);
             for (int i = 0; i < count; i++) {
-                double a = continuationLogProb(out.logits(2 * i), scoredFrom[2 * i] + 1, answerA);
-                double b = continuationLogProb(out.logits(2 * i + 1), scoredFrom[2 * i + 1] + 1, answerB);
+                double a = continuationLogProb(out.tailLogits(2 * i, answerA.length + 1), 1, answerA);
+                double b = continuationLogProb(out.tailLogits(2 * i + 1, answerB.length + 1), 1, answerB);
                 AbQuestion q = questions.get(start + i);
                 double pA = LogProbs.normalisedFirst(a, b);
                 boolean matchingIsA = q.matchingLetter().equals("A");
