@@ -10,8 +10,8 @@ import java.util.Set;
 /**
  * The Python {@code str} methods chat templates call ({@code content.strip()}, {@code role.startswith('a')}),
  * with Python's semantics: whitespace is Unicode whitespace as {@code str.isspace()} defines it, indices count code
- * points. In Jinja2 these are the methods of the Python string itself; jinjava would otherwise reach the Java
- * {@code String} methods, which the sandbox forbids.
+ * points. In Jinja2 these are the methods of the Python string itself; a template here reaches them through
+ * {@link Methods}, and {@code ChatTemplate} strips a prefill with {@link #strip} as transformers does.
  *
  * <pre>{@code
  * PythonStrings.call("  Why?  ", "strip", new Object[0]);       // "Why?"

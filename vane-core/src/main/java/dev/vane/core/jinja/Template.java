@@ -72,6 +72,12 @@ public final class Template {
             return new Renderer(new Budget(Budget.MAX_STEPS, MAX_TIME), clock).render(body, values);
         } catch (StackOverflowError e) { // a safety net: nesting is bounded well before this
             throw new TemplateError("the template nests too deeply", 0);
+        } catch (TemplateError e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // A safety net too: a case the interpreter does not handle still fails as a template problem (exit 2,
+            // HTTP 400) with what went wrong, not as a crash of the caller.
+            throw new TemplateError("the template could not be rendered (" + e + ")", 0);
         }
     }
 
