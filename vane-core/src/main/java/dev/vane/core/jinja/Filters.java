@@ -1,9 +1,7 @@
 package dev.vane.core.jinja;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -355,13 +353,5 @@ final class Filters {
         }
         return JsonDumps.dumps(value, Values.truthy(a.get(0, "ensure_ascii", false)), indentText, itemSeparator,
                 keySeparator, Values.truthy(a.get(3, "sort_keys", false)));
-    }
-
-    static boolean isCollection(Object v) {
-        return v instanceof Collection<?> || v instanceof Map<?, ?>;
-    }
-
-    static Map<Object, Object> copy(Map<?, ?> map) {
-        return new LinkedHashMap<>(map);
     }
 }

@@ -60,10 +60,6 @@ final class Loop implements Callable {
         return recurse.call(arguments, renderer);
     }
 
-    int depth0() {
-        return depth0;
-    }
-
     @Override
     public String toString() {
         return "<LoopContext " + (index0 + 1) + "/" + items.size() + ">";

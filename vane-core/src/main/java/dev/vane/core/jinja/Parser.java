@@ -30,9 +30,9 @@ final class Parser {
     private final List<Token> tokens;
     private int at;
     private int depth;
-    /** The filter and test names used, checked when the template is compiled, as Jinja2 does. */
-    final Set<String> filterNames = new java.util.TreeSet<>();
-    final Set<String> testNames = new java.util.TreeSet<>();
+    /** The filter and test names used, with the line of their first use: checked once parsed, as Jinja2 does. */
+    final java.util.Map<String, Integer> filterNames = new java.util.TreeMap<>();
+    final java.util.Map<String, Integer> testNames = new java.util.TreeMap<>();
 
     Parser(List<Token> tokens) {
         this.tokens = tokens;
@@ -631,7 +631,7 @@ final class Parser {
         at++; // '|'
         Token name = expectNameToken();
         String filter = dotted(name.text());
-        filterNames.add(filter);
+        filterNames.putIfAbsent(filter, name.line());
         Expr.Arguments arguments = current().isOperator("(") ? callArguments() : Expr.Arguments.NONE;
         return new Expr.Filter(node, filter, arguments, name.line());
     }
@@ -643,7 +643,7 @@ final class Parser {
             startInline = false;
             Token name = expectNameToken();
             String filter = dotted(name.text());
-            filterNames.add(filter);
+            filterNames.putIfAbsent(filter, name.line());
             Expr.Arguments arguments = current().isOperator("(") ? callArguments() : Expr.Arguments.NONE;
             filters.add(new Expr.Filter(null, filter, arguments, name.line()));
         }
@@ -668,7 +668,7 @@ final class Parser {
             negated = true;
         }
         String name = dotted(expectNameToken().text());
-        testNames.add(name);
+        testNames.putIfAbsent(name, line);
         Expr.Arguments arguments = Expr.Arguments.NONE;
         Token t = current();
         if (t.isOperator("(")) {

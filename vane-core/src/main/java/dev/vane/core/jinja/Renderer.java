@@ -42,7 +42,8 @@ final class Renderer {
     /** A variable scope; lookups go to the parent when a name is not set here. */
     static final class Scope {
         private final Scope parent;
-        private final Map<String, Object> vars = new HashMap<>();
+        /** Made on the first assignment: most loop iterations set only their variable and {@code loop}. */
+        private Map<String, Object> vars;
 
         Scope(Scope parent) {
             this.parent = parent;
@@ -50,6 +51,7 @@ final class Renderer {
 
         Object get(String name) {
             for (Scope s = this; s != null; s = s.parent) {
+                if (s.vars == null) continue;
                 Object v = s.vars.get(name);
                 if (v != null || s.vars.containsKey(name)) return v;
             }
@@ -57,6 +59,7 @@ final class Renderer {
         }
 
         void set(String name, Object value) {
+            if (vars == null) vars = new HashMap<>(4);
             vars.put(name, value);
         }
     }

@@ -42,12 +42,12 @@ public final class Template {
         try {
             Parser parser = new Parser(new Lexer(source).tokens());
             List<Node> body = parser.template();
-            for (String name : parser.filterNames) {
-                if (!Filters.NAMES.contains(name)) throw new TemplateError("no filter named '" + name + "'", 0);
-            }
-            for (String name : parser.testNames) {
-                if (!Tests.NAMES.contains(name)) throw new TemplateError("no test named '" + name + "'", 0);
-            }
+            parser.filterNames.forEach((name, line) -> {
+                if (!Filters.NAMES.contains(name)) throw new TemplateError("no filter named '" + name + "'", line);
+            });
+            parser.testNames.forEach((name, line) -> {
+                if (!Tests.NAMES.contains(name)) throw new TemplateError("no test named '" + name + "'", line);
+            });
             return new Template(body);
         } catch (StackOverflowError e) { // a safety net: nesting is bounded well before this
             throw new TemplateError("the template nests too deeply", 0);
