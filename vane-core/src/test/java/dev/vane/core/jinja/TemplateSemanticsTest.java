@@ -69,4 +69,23 @@ class TemplateSemanticsTest {
         }
         return tests;
     }
+
+    /**
+     * 400 random compositions of text, tags, comments and raw blocks with every whitespace marker
+     * (golden.json "whitespace", made with a fixed seed): the lexer's trim_blocks, lstrip_blocks and {@code -}/
+     * {@code +} rules must give Jinja2's text to the character.
+     */
+    @TestFactory
+    List<DynamicTest> whitespaceControlIsJinja2s() throws IOException {
+        JsonNode golden = new ObjectMapper().readTree(DIR.resolve("golden.json").toFile());
+        List<DynamicTest> tests = new ArrayList<>();
+        int n = 0;
+        for (JsonNode c : golden.get("whitespace")) {
+            String source = c.get("template").asText();
+            assertThat(c.has("text")).as("the generated cases all render in Jinja2").isTrue();
+            tests.add(DynamicTest.dynamicTest("case " + n++ + ": " + source, () ->
+                    assertThat(Template.parse(source).render(Map.of("x", "X"))).isEqualTo(c.get("text").asText())));
+        }
+        return tests;
+    }
 }
