@@ -21,6 +21,7 @@ final class Strftime {
 
     static String format(String format, LocalDateTime t) {
         StringBuilder out = new StringBuilder();
+        String[] fields = new String[128]; // each directive's text, worked out once: the time is fixed for the call
         for (int i = 0; i < format.length(); i++) {
             char c = format.charAt(i);
             if (c != '%' || i + 1 >= format.length()) {
@@ -33,7 +34,11 @@ final class Strftime {
                 unpadded = true;
                 d = format.charAt(++i);
             }
-            String field = field(d, t);
+            String field = d < fields.length ? fields[d] : null;
+            if (field == null) {
+                field = field(d, t);
+                if (d < fields.length && field != null) fields[d] = field;
+            }
             if (field == null) {
                 out.append('%');
                 if (unpadded) out.append('-');
