@@ -234,14 +234,26 @@ final class Lexer {
         return -1;
     }
 
-    private static final String[] OPERATORS = {"//", "**", "==", "!=", ">=", "<=", "+", "-", "/", "*", "%", "~", "[",
-            "]", "(", ")", "{", "}", ">", "<", "=", ".", ":", "|", ",", ";"};
-
+    /** The operator at {@code i}, longest first ({@code //} before {@code /}), or null. */
     private String operator(int i) {
-        for (String op : OPERATORS) {
-            if (s.startsWith(op, i)) return op;
-        }
-        return null;
+        char c = s.charAt(i);
+        boolean equalsNext = i + 1 < s.length() && s.charAt(i + 1) == '=';
+        return switch (c) {
+            case '/' -> i + 1 < s.length() && s.charAt(i + 1) == '/' ? "//" : "/";
+            case '*' -> i + 1 < s.length() && s.charAt(i + 1) == '*' ? "**" : "*";
+            case '=' -> equalsNext ? "==" : "=";
+            case '!' -> equalsNext ? "!=" : null;
+            case '>' -> equalsNext ? ">=" : ">";
+            case '<' -> equalsNext ? "<=" : "<";
+            case '+', '-', '%', '~', '[', ']', '(', ')', '{', '}', '.', ':', '|', ',', ';' -> SINGLE[c];
+            default -> null;
+        };
+    }
+
+    private static final String[] SINGLE = new String[128];
+
+    static {
+        for (char c : "+-%~[](){}.:|,;".toCharArray()) SINGLE[c] = String.valueOf(c);
     }
 
     private static boolean isDigit(char c) {

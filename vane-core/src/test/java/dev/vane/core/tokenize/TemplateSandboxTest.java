@@ -28,6 +28,7 @@ class TemplateSandboxTest {
         return ChatTemplate.of(template, Map.of("bos_token", "<s>")).render(CHAT, true);
     }
 
+    /** A hostile template and what its error must say ({@code a|b}: either). */
     record Hostile(String name, String template, String problem) {
         @Override
         public String toString() {
@@ -46,7 +47,7 @@ class TemplateSandboxTest {
                 new Hostile("range 1e9", "{{ range(1000000000)|length }}", "Range too big"),
                 new Hostile("strftime 2 MB format, output over the limit", "{{ strftime_now('%c' * 1000000) }}", "would exceed the limit"),
                 new Hostile("billion iterations", "{% for i in range(1000) %}{% for j in range(1000) %}{% for k in range(1000) %}"
-                        + "{% endfor %}{% endfor %}{% endfor %}", "steps of work"),
+                        + "{% endfor %}{% endfor %}{% endfor %}", "steps of work|ran out of time"),
                 new Hostile("quadratic list growth", "{% set ns = namespace(l=[]) %}{% for i in range(100000) %}"
                         + "{% set ns.l = ns.l + [i] %}{% endfor %}", "steps of work"),
                 new Hostile("if x 20000", "{% if true %}".repeat(20_000) + "x" + "{% endif %}".repeat(20_000), "nests more than"),
@@ -87,7 +88,8 @@ class TemplateSandboxTest {
         assertThatThrownBy(() -> render(hostile.template()))
                 .isInstanceOf(InvalidInputException.class)
                 .hasMessageStartingWith("chat template: cannot render: ")
-                .hasMessageContaining(hostile.problem());
+                // a runaway loop stops at the step budget, or at the time limit first on a loaded machine
+                .satisfies(e -> assertThat(e.getMessage()).containsAnyOf(hostile.problem().split("\\|")));
         double seconds = (System.nanoTime() - start) / 1e9;
         TIMINGS.put(hostile.name(), String.format("%.3f s", seconds));
         assertThat(seconds).as(hostile.name()).isLessThan(2.5);
