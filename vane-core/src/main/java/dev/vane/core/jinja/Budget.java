@@ -27,7 +27,18 @@ final class Budget {
      */
     static final long MAX_STEPS = 10_000_000;
 
+    /**
+     * Characters a render may make in all (new strings and output): what a template can keep alive is bounded by
+     * this, tens of megabytes, where the per-string cap alone would let it keep thousands of 4 MB strings. A real
+     * prompt of a million characters makes about three million.
+     */
+    static final long MAX_TOTAL_CHARS = 24L * 1024 * 1024;
+    /** List and dict items a render may make in all, for the same reason (a million boxed numbers is ~24 MB). */
+    static final long MAX_TOTAL_ITEMS = 1_000_000;
+
     private final long limit;
+    private long chars;
+    private long items;
     private final long deadlineNanos;
     private long remaining;
     private long sinceClock;
@@ -48,6 +59,24 @@ final class Budget {
         if (sinceClock > 10_000) { // System.nanoTime costs more than a step
             sinceClock = 0;
             if (System.nanoTime() > deadlineNanos) throw TemplateError.of("the template ran out of time");
+        }
+    }
+
+    /** Counts {@code n} characters of new strings or output made. */
+    void chars(long n) {
+        chars += n;
+        charge(n >> 10);
+        if (chars > MAX_TOTAL_CHARS) {
+            throw TemplateError.of("the template made more than " + MAX_TOTAL_CHARS + " characters of strings in all");
+        }
+    }
+
+    /** Counts {@code n} items of new lists or dicts made. */
+    void items(long n) {
+        items += n;
+        charge(n);
+        if (items > MAX_TOTAL_ITEMS) {
+            throw TemplateError.of("the template made more than " + MAX_TOTAL_ITEMS + " list items in all");
         }
     }
 

@@ -74,7 +74,7 @@ final class Filters {
                 map.forEach((k, v) -> items.add(Tuple.of(k, v)));
                 yield items;
             }
-            case "join" -> join(value, a, budget);
+            case "join" -> join(value, a);
             case "list" -> Values.iterate(value);
             case "lower" -> Values.str(value).toLowerCase(Locale.ROOT);
             case "upper" -> {
@@ -209,7 +209,7 @@ final class Filters {
         return first ? pad + out : out.toString();
     }
 
-    private static String join(Object value, Callable.Arguments a, Budget budget) {
+    private static String join(Object value, Callable.Arguments a) {
         String separator = Values.str(a.get(0, "d", ""));
         Object attribute = a.get(1, "attribute", null);
         List<Object> items = Values.iterate(value);
@@ -221,7 +221,6 @@ final class Filters {
             Budget.checkLength(total);
             parts.add(part);
         }
-        budget.charge(total >> 10);
         return String.join(separator, parts);
     }
 

@@ -64,7 +64,7 @@ final class Globals {
         if (count > Budget.MAX_ITEMS) {
             throw TemplateError.of("Range too big. The sandbox blocks ranges larger than MAX_RANGE (" + Budget.MAX_ITEMS + ").");
         }
-        renderer.budget().charge((long) count);
+        renderer.budget().items((long) count);
         List<Object> items = new ArrayList<>((int) count);
         for (long i = start; step > 0 ? i < stop : i > stop; i += step) items.add(i);
         return items;

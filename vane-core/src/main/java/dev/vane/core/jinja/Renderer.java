@@ -155,7 +155,7 @@ final class Renderer {
 
     void write(StringBuilder out, String text) {
         Budget.checkLength((long) out.length() + text.length());
-        budget.charge(text.length() >> 10);
+        budget.chars(text.length());
         out.append(text);
     }
 
@@ -229,12 +229,29 @@ final class Renderer {
         }
         try {
             budget.charge(1);
-            return evaluate(e, scope);
+            Object value = evaluate(e, scope);
+            if (makesValues(e)) chargeFor(value);
+            return value;
         } catch (TemplateError error) {
             throw error.atLine(e.line());
         } finally {
             evalDepth--;
         }
+    }
+
+    /** Whether an expression builds a new value (a name, an item or a literal only refers to one). */
+    private static boolean makesValues(Expr e) {
+        return e instanceof Expr.Binary || e instanceof Expr.Filter || e instanceof Expr.Call || e instanceof Expr.Slice;
+    }
+
+    /**
+     * Counts a new string or list against the render's totals ({@link Budget#chars}, {@link Budget#items}): each
+     * value alone is bounded by {@link Budget#checkLength}, but keeping thousands of them must fail too.
+     */
+    private void chargeFor(Object value) {
+        if (value instanceof String s) budget.chars(s.length());
+        else if (value instanceof java.util.Collection<?> c) budget.items(c.size());
+        else if (value instanceof Map<?, ?> m) budget.items(m.size());
     }
 
     private Object evaluate(Expr e, Scope scope) {
@@ -243,11 +260,13 @@ final class Renderer {
             case Expr.Name n -> scope.get(n.name());
             case Expr.ListOf l -> {
                 Budget.checkItems(l.items().size());
+                budget.items(l.items().size());
                 List<Object> items = new ArrayList<>(l.items().size());
                 for (Expr item : l.items()) items.add(eval(item, scope));
                 yield l.tuple() ? new Tuple(items) : items;
             }
             case Expr.DictOf d -> {
+                budget.items(d.keys().size());
                 Map<Object, Object> map = new LinkedHashMap<>();
                 for (int k = 0; k < d.keys().size(); k++) {
                     Object key = Access.hashable(eval(d.keys().get(k), scope));
@@ -302,14 +321,10 @@ final class Renderer {
                 String l = Values.str(left);
                 String r = Values.str(eval(b.right(), scope));
                 Budget.checkLength((long) l.length() + r.length());
-                budget.charge((l.length() + r.length()) >> 10);
                 return l + r;
             }
             default -> {
-                Object result = Values.binary(b.operator(), left, eval(b.right(), scope));
-                if (result instanceof String s) budget.charge(s.length() >> 10);
-                else if (result instanceof List<?> l) budget.charge(l.size());
-                return result;
+                return Values.binary(b.operator(), left, eval(b.right(), scope));
             }
         }
     }

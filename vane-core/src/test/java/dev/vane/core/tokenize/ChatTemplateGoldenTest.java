@@ -97,6 +97,28 @@ class ChatTemplateGoldenTest {
         tally[0].incrementAndGet();
     }
 
+    /** The sandbox's limits leave room for long real conversations: ten thousand messages with every template. */
+    @TestFactory
+    List<DynamicTest> longConversationsStayWithinTheLimits() throws IOException {
+        List<ChatMessage> chat = new ArrayList<>();
+        for (int i = 0; i < 5_000; i++) {
+            chat.add(ChatMessage.user("Question " + i + ": how long can a conversation get before the limits bite?"));
+            chat.add(ChatMessage.assistant("Answer " + i + ": longer than any context window a model has today."));
+        }
+        chat.add(ChatMessage.user("Last question"));
+        List<DynamicTest> tests = new ArrayList<>();
+        try (var dirs = Files.list(DIR)) {
+            for (Path dir : dirs.filter(d -> Files.isRegularFile(d.resolve("chat_template.jinja"))).sorted().toList()) {
+                String name = dir.getFileName().toString();
+                tests.add(DynamicTest.dynamicTest(name, () -> {
+                    String text = template(name, LocalDateTime.parse("2025-03-14T09:26:53")).render(chat, true);
+                    assertThat(text).contains("Question 4999").contains("Answer 4999").contains("Last question");
+                }));
+            }
+        }
+        return tests;
+    }
+
     @AfterAll
     static void printTally() {
         StringBuilder table = new StringBuilder("chat templates equal to Jinja2 (cases):\n");

@@ -47,9 +47,13 @@ class TemplateSandboxTest {
                 new Hostile("range 1e9", "{{ range(1000000000)|length }}", "Range too big"),
                 new Hostile("strftime 2 MB format, output over the limit", "{{ strftime_now('%c' * 1000000) }}", "would exceed the limit"),
                 new Hostile("billion iterations", "{% for i in range(1000) %}{% for j in range(1000) %}{% for k in range(1000) %}"
-                        + "{% endfor %}{% endfor %}{% endfor %}", "steps of work|ran out of time"),
+                        + "{% endfor %}{% endfor %}{% endfor %}", "list items in all|steps of work|ran out of time"),
+                new Hostile("thousands of 4 MB strings kept", "{% set ns = namespace(s='x' * 4000000, l=[]) %}"
+                        + "{% for i in range(100000) %}{% set ns.l = ns.l + [ns.s ~ i] %}{% endfor %}", "characters of strings in all"),
                 new Hostile("quadratic list growth", "{% set ns = namespace(l=[]) %}{% for i in range(100000) %}"
-                        + "{% set ns.l = ns.l + [i] %}{% endfor %}", "steps of work"),
+                        + "{% set ns.l = ns.l + [i] %}{% endfor %}", "list items in all"),
+                new Hostile("a hundred ranges kept", "{% set ns = namespace(l=[]) %}{% for i in range(100) %}"
+                        + "{% set ns.l = ns.l + [range(100000)] %}{% endfor %}", "list items in all"),
                 new Hostile("if x 20000", "{% if true %}".repeat(20_000) + "x" + "{% endif %}".repeat(20_000), "nests more than"),
                 new Hostile("for x 5000", "{% for x in [1] %}".repeat(5_000) + "x" + "{% endfor %}".repeat(5_000), "nests more than"),
                 new Hostile("[ x 50000", "{{ " + "[".repeat(50_000) + " }}", "nested more than"),
@@ -88,7 +92,7 @@ class TemplateSandboxTest {
         assertThatThrownBy(() -> render(hostile.template()))
                 .isInstanceOf(InvalidInputException.class)
                 .hasMessageStartingWith("chat template: cannot render: ")
-                // a runaway loop stops at the step budget, or at the time limit first on a loaded machine
+                // a runaway loop stops at a budget, or at the time limit first on a loaded machine
                 .satisfies(e -> assertThat(e.getMessage()).containsAnyOf(hostile.problem().split("\\|")));
         double seconds = (System.nanoTime() - start) / 1e9;
         TIMINGS.put(hostile.name(), String.format("%.3f s", seconds));
