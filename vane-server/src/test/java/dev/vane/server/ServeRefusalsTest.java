@@ -1,10 +1,18 @@
 package dev.vane.server;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vane.core.tokenize.Tokenizer;
+import dev.vane.server.steer.SteeringPolicy;
+import dev.vane.server.steer.VectorRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -127,6 +135,36 @@ class ServeRefusalsTest {
         Http.Reply path = http.get("/v1/files");
         assertThat(path.status()).isEqualTo(404);
         assertThat(path.error()).contains("/v1/files");
+    }
+
+    /**
+     * Downloaded chat templates that fail - 5 000 nested loops (once a StackOverflowError and a 500), one that
+     * raises - answer a 400 in the OpenAI error shape naming the template's line or its message, at once.
+     */
+    @Test
+    void chatTemplatesThatFailAre400NamingTheProblem(@TempDir Path dir) throws IOException {
+        String deep = "\n" + "{% for x in [1] %}".repeat(5_000) + "{% endfor %}".repeat(5_000);
+        assertThat(replyWithTemplate(dir.resolve("deep"), deep))
+                .contains("cannot render: line 2: the template nests more than 100 levels deep");
+        assertThat(replyWithTemplate(dir.resolve("raises"), "{{ raise_exception('no system prompts here') }}"))
+                .isEqualTo("chat template raised: no system prompts here");
+    }
+
+    /** The error message of a chat request to a server whose tokenizer has {@code template}. */
+    private static String replyWithTemplate(Path dir, String template) throws IOException {
+        Files.createDirectories(dir);
+        Files.copy(Organism.DIR.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        Files.writeString(dir.resolve("tokenizer_config.json"), Http.object().put("chat_template", template).toString());
+        try (Tokenizer tokenizer = Tokenizer.load(dir);
+             VaneServer server = VaneServer.start(Organism.model(), tokenizer,
+                     SteeringPolicy.of(VectorRegistry.of(Organism.model().config()), List.of()),
+                     ServerConfig.defaults().withPort(0).withMaxTokens(4))) {
+            long start = System.nanoTime();
+            Http.Reply r = new Http(server.port(), null).post("/v1/chat/completions", Http.chat("Hi", 2));
+            assertThat((System.nanoTime() - start) / 1e9).isLessThan(5);
+            assertBadRequest(r, "messages", "");
+            return r.error();
+        }
     }
 
     @Test

@@ -41,12 +41,16 @@ public final class Tokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
     private final Vocabulary vocabulary;
     private final TokenizerConfig config;
+    /** The special tokens the tokenizer class adds in place of tokenizer.json's post-processor, if it does. */
+    private final Optional<TokenizerConfig.AddedTokens> addedByClass;
     private Optional<ChatTemplate> chatTemplate;
 
-    private Tokenizer(HuggingFaceTokenizer tokenizer, Vocabulary vocabulary, TokenizerConfig config) {
+    private Tokenizer(HuggingFaceTokenizer tokenizer, Vocabulary vocabulary, TokenizerConfig config,
+                      Optional<TokenizerConfig.AddedTokens> addedByClass) {
         this.tokenizer = tokenizer;
         this.vocabulary = vocabulary;
         this.config = config;
+        this.addedByClass = addedByClass;
     }
 
     /**
@@ -76,7 +80,12 @@ public final class Tokenizer implements AutoCloseable {
         if (root == null || !root.isObject()) throw new InvalidInputException(file, "not a JSON object");
         Vocabulary vocabulary = Vocabulary.read(file, root);
         TokenizerConfig config = TokenizerConfig.read(modelDir);
-        return new Tokenizer(DjlTokenizers.open(file, bytes), vocabulary, config);
+        // transformers rebuilds a post-processor from add_bos_token/add_eos_token for Llama-like classes
+        // (DeepSeek-V3's ByteLevel one adds no BOS; the class does). A tokenizer.json without a post-processor was
+        // left alone by transformers 5.17 when the fixtures were made (no BOS for the llama2, mistral, gemma ones).
+        Optional<TokenizerConfig.AddedTokens> addedByClass = root.hasNonNull("post_processor")
+                ? config.addedTokens() : Optional.empty();
+        return new Tokenizer(DjlTokenizers.open(file, bytes), vocabulary, config, addedByClass);
     }
 
     /**
@@ -90,14 +99,25 @@ public final class Tokenizer implements AutoCloseable {
 
     /**
      * The ids of {@code text}, as transformers' {@code tokenizer(text, add_special_tokens=...)}: with
-     * {@code true}, what tokenizer.json's post-processor adds (BOS for Llama 3, nothing for Qwen).
+     * {@code true}, what tokenizer.json's post-processor adds (BOS for Llama 3, nothing for Qwen), except for the
+     * tokenizer classes that rebuild the post-processor from tokenizer_config.json's {@code add_bos_token} and
+     * {@code add_eos_token} ({@code LlamaTokenizerFast}, {@code GemmaTokenizerFast}, ...): DeepSeek-V3's
+     * post-processor adds no BOS, its class does.
      */
     public int[] encode(String text, boolean addSpecialTokens) {
         Objects.requireNonNull(text, "text");
-        long[] ids = encoding(text, addSpecialTokens).getIds();
+        Optional<TokenizerConfig.AddedTokens> byClass = addSpecialTokens ? addedByClass : Optional.empty();
+        long[] ids = encoding(text, addSpecialTokens && byClass.isEmpty()).getIds();
         int[] result = new int[ids.length];
         for (int i = 0; i < ids.length; i++) result[i] = Math.toIntExact(ids[i]);
-        return result;
+        if (byClass.isEmpty()) return result;
+        OptionalInt bos = byClass.get().bos() ? bosId() : OptionalInt.empty();
+        OptionalInt eos = byClass.get().eos() ? eosId() : OptionalInt.empty();
+        int[] framed = new int[result.length + (bos.isPresent() ? 1 : 0) + (eos.isPresent() ? 1 : 0)];
+        if (bos.isPresent()) framed[0] = bos.getAsInt();
+        System.arraycopy(result, 0, framed, bos.isPresent() ? 1 : 0, result.length);
+        if (eos.isPresent()) framed[framed.length - 1] = eos.getAsInt();
+        return framed;
     }
 
     /** The token strings of {@code text} without special tokens, as transformers' {@code tokenizer.tokenize(text)}. */

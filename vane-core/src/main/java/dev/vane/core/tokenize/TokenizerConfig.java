@@ -34,9 +34,21 @@ final class TokenizerConfig {
     /** The special tokens a chat template sees as variables, in transformers' names. */
     static final List<String> TOKEN_NAMES = List.of("bos_token", "eos_token", "unk_token", "pad_token");
 
+    /**
+     * transformers' tokenizer classes whose constructor rebuilds tokenizer.json's post-processor from
+     * {@code add_bos_token} and {@code add_eos_token} (defaults true and false), whatever the file says.
+     */
+    private static final java.util.Set<String> CLASSES_THAT_ADD_BOS = java.util.Set.of("LlamaTokenizer",
+            "LlamaTokenizerFast", "CodeLlamaTokenizer", "CodeLlamaTokenizerFast", "GemmaTokenizer", "GemmaTokenizerFast");
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Which special tokens encoding a text with special tokens adds, when the tokenizer class decides it. */
+    record AddedTokens(boolean bos, boolean eos) {
+    }
+
     private final Map<String, String> specialTokens;
+    private AddedTokens addedTokens;
     private final boolean cleanUpTokenizationSpaces;
     private final String chatTemplate;
     private final String chatTemplateOrigin;
@@ -68,6 +80,11 @@ final class TokenizerConfig {
             if (token != null) tokens.put(name, token);
         }
 
+        AddedTokens added = null;
+        if (CLASSES_THAT_ADD_BOS.contains(config.path("tokenizer_class").asText())) {
+            added = new AddedTokens(flag(configFile, config, "add_bos_token", true), flag(configFile, config, "add_eos_token", false));
+        }
+
         JsonNode cleanUp = config.path("clean_up_tokenization_spaces");
         if (!cleanUp.isMissingNode() && !cleanUp.isNull() && !cleanUp.isBoolean()) {
             throw new InvalidInputException(configFile, "clean_up_tokenization_spaces is not true or false");
@@ -77,7 +94,8 @@ final class TokenizerConfig {
         if (Files.isRegularFile(templateFile)) {
             try {
                 return new TokenizerConfig(Map.copyOf(tokens), cleanUp.asBoolean(false),
-                        Files.readString(templateFile, StandardCharsets.UTF_8), templateFile.toString(), null);
+                        Files.readString(templateFile, StandardCharsets.UTF_8), templateFile.toString(), null)
+                        .withAddedTokens(added);
             } catch (IOException e) {
                 throw new InvalidInputException(templateFile + ": cannot read it as UTF-8 text: " + e.getMessage(), e);
             }
@@ -110,7 +128,29 @@ final class TokenizerConfig {
         } else if (!template.isMissingNode() && !template.isNull()) {
             throw new InvalidInputException(configFile, "chat_template is neither a string nor a list of {name, template}");
         }
-        return new TokenizerConfig(Map.copyOf(tokens), cleanUp.asBoolean(false), source, origin, problem);
+        return new TokenizerConfig(Map.copyOf(tokens), cleanUp.asBoolean(false), source, origin, problem)
+                .withAddedTokens(added);
+    }
+
+    private TokenizerConfig withAddedTokens(AddedTokens added) {
+        this.addedTokens = added;
+        return this;
+    }
+
+    private static boolean flag(Path file, JsonNode config, String name, boolean absent) {
+        JsonNode value = config.path(name);
+        if (value.isMissingNode() || value.isNull()) return absent;
+        if (!value.isBoolean()) throw new InvalidInputException(file, name + " is not true or false");
+        return value.asBoolean();
+    }
+
+    /**
+     * The special tokens that encoding with special tokens adds when the tokenizer class decides it rather than
+     * tokenizer.json's post-processor: a {@code LlamaTokenizerFast} with {@code add_bos_token: true} adds BOS
+     * even where the post-processor adds none (DeepSeek-V3). Empty for other classes.
+     */
+    Optional<AddedTokens> addedTokens() {
+        return Optional.ofNullable(addedTokens);
     }
 
     /** The file's root object; an empty object if the file does not exist. */

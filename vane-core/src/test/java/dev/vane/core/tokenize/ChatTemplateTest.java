@@ -20,7 +20,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * were produced by Jinja2 3.1.6 in transformers' environment ({@code ImmutableSandboxedEnvironment(trim_blocks=True,
  * lstrip_blocks=True, extensions=[loopcontrols])}, its tojson, raise_exception and strftime_now), with
  * {@link #CHAT} as {@code messages}, {@code add_generation_prompt=True}, {@code bos_token="<s>"},
- * {@code eos_token="</s>"}. Each exercises what jinjava does differently out of the box.
+ * {@code eos_token="</s>"}. Each exercises something a Jinja engine other than Jinja2 easily gets wrong (jinjava
+ * got each of them wrong).
  */
 class ChatTemplateTest {
     static final List<ChatMessage> CHAT = List.of(
@@ -254,7 +255,14 @@ class ChatTemplateTest {
         assertThatThrownBy(() -> ChatTemplate.of("{% for m in messages %}{{ m.content.nope() }}{% endfor %}", Map.of())
                 .render(CHAT, true))
                 .isInstanceOf(InvalidInputException.class)
-                .hasMessageContaining("'nope' is not available in chat templates (on str)");
+                .hasMessage("chat template: cannot render: line 1: 'str object' has no attribute 'nope'");
+        assertThatThrownBy(() -> ChatTemplate.of("{%- for m in messages %}\n  {{- m.content }}\n  {{- m.content + 1 }}\n"
+                        + "{%- endfor %}", Map.of()).render(CHAT, true))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("chat template: cannot render: line 3: can only concatenate str (not \"int\") to str");
+        assertThatThrownBy(() -> ChatTemplate.of("{% if true %}\n{{ 'unclosed' \n{% endif %}", Map.of()).render(CHAT, true))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("chat template: cannot render: line 2: ");
         assertThatThrownBy(() -> ChatTemplate.of("{{ 'a'.split('') }}", Map.of()).render(CHAT, true))
                 .isInstanceOf(InvalidInputException.class)
                 .hasMessageContaining("empty separator");

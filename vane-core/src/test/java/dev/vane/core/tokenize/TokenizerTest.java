@@ -153,4 +153,63 @@ class TokenizerTest {
                     .hasMessage("token id 999999 is not in the vocabulary (ids 0..2047)");
         }
     }
+
+    /**
+     * DeepSeek-V3: tokenizer.json's post-processor adds nothing, but tokenizer_config.json says
+     * {@code "tokenizer_class": "LlamaTokenizerFast", "add_bos_token": true}, and transformers' LlamaTokenizerFast
+     * rebuilds the post-processor from those flags, so {@code tokenizer(text)} starts with BOS. Here the fixture's
+     * Llama 3 tokenizer with DeepSeek-V3's post-processor ({@code ByteLevel}) and config shape.
+     */
+    @Test
+    void tokenizerClassesThatAddBosFollowTheirConfig(@TempDir Path dir) throws IOException {
+        Path llama3 = Path.of(System.getProperty("vane.fixtures")).resolve("hf").resolve("llama3");
+        String json = Files.readString(llama3.resolve("tokenizer.json"));
+        com.fasterxml.jackson.databind.node.ObjectNode file = (com.fasterxml.jackson.databind.node.ObjectNode)
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+        file.putObject("post_processor").put("type", "ByteLevel").put("add_prefix_space", true)
+                .put("trim_offsets", false).put("use_regex", true);
+        Files.writeString(dir.resolve("tokenizer.json"), file.toString());
+        String config = """
+                {"bos_token": {"__type": "AddedToken", "content": "<|begin_of_text|>"}, "eos_token": "<|end_of_text|>",
+                 "tokenizer_class": "%s", "add_bos_token": %s, "add_eos_token": %s}""";
+
+        Files.writeString(dir.resolve("tokenizer_config.json"), config.formatted("LlamaTokenizerFast", "true", "false"));
+        try (Tokenizer tokenizer = Tokenizer.load(dir)) {
+            int[] plain = tokenizer.encode("Hello world");
+            assertThat(plain).isNotEmpty().doesNotContain(tokenizer.bosId().orElseThrow());
+            int[] expected = new int[plain.length + 1];
+            expected[0] = tokenizer.bosId().orElseThrow();
+            System.arraycopy(plain, 0, expected, 1, plain.length);
+            assertThat(tokenizer.encode("Hello world", true)).containsExactly(expected);
+        }
+
+        Files.writeString(dir.resolve("tokenizer_config.json"), config.formatted("LlamaTokenizerFast", "true", "true"));
+        try (Tokenizer tokenizer = Tokenizer.load(dir)) {
+            int[] ids = tokenizer.encode("Hello world", true);
+            assertThat(ids[0]).isEqualTo(tokenizer.bosId().orElseThrow());
+            assertThat(ids[ids.length - 1]).isEqualTo(tokenizer.eosId().orElseThrow());
+        }
+
+        // Another class leaves it to tokenizer.json, which adds nothing here.
+        Files.writeString(dir.resolve("tokenizer_config.json"), config.formatted("PreTrainedTokenizerFast", "true", "false"));
+        try (Tokenizer tokenizer = Tokenizer.load(dir)) {
+            assertThat(tokenizer.encode("Hello world", true)).containsExactly(tokenizer.encode("Hello world"));
+        }
+
+        // add_bos_token false wins over a post-processor that adds BOS (the fixture's own).
+        Files.copy(llama3.resolve("tokenizer.json"), dir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.writeString(dir.resolve("tokenizer_config.json"), config.formatted("LlamaTokenizerFast", "false", "false"));
+        try (Tokenizer tokenizer = Tokenizer.load(dir)) {
+            assertThat(tokenizer.encode("Hello world", true)).containsExactly(tokenizer.encode("Hello world"));
+        }
+
+        // Without any post-processor the file decides (nothing added), as transformers 5.17 did for the fixtures'
+        // llama2, mistral and gemma tokenizers (HuggingFaceFixturesTest).
+        file.putNull("post_processor");
+        Files.writeString(dir.resolve("tokenizer.json"), file.toString());
+        Files.writeString(dir.resolve("tokenizer_config.json"), config.formatted("LlamaTokenizerFast", "true", "false"));
+        try (Tokenizer tokenizer = Tokenizer.load(dir)) {
+            assertThat(tokenizer.encode("Hello world", true)).containsExactly(tokenizer.encode("Hello world"));
+        }
+    }
 }
