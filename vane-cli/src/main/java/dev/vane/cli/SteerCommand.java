@@ -37,7 +37,7 @@ import java.util.stream.IntStream;
         description = "Build steering vectors (CAA, ITI, HSI, Jailbreak Antidote), show them, convert them to and from "
                 + "llama.cpp control vectors.",
         subcommands = {SteerCommand.Build.class, SteerCommand.Show.class, SteerCommand.ExportGguf.class,
-                SteerCommand.ImportGguf.class},
+                SteerCommand.ImportGguf.class, HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {
                 "  vane steer build --method caa --data models/organism-data/coordination_ab.jsonl --part 1/2 --out caa.safetensors",

@@ -34,7 +34,7 @@ import java.util.stream.IntStream;
 /** {@code vane sweep}: interventions on one unit at a time. */
 @Command(name = "sweep",
         description = "Sweep interventions one unit at a time and record how the behaviour changes.",
-        subcommands = {SweepCommand.Heads.class},
+        subcommands = {SweepCommand.Heads.class, HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {"  vane sweep heads --data models/organism-data/coordination_ab.jsonl --metric ab-logodds --scales -20,20"},
         mixinStandardHelpOptions = true)

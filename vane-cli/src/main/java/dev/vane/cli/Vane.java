@@ -21,7 +21,7 @@ import java.io.UncheckedIOException;
                 GenerateCommand.class, ChatCommand.class, SteerCommand.class, EvalCommand.class, ParityCommand.class,
                 BenchCommand.class, ProbeCommand.class, PatchCommand.class, KlCommand.class, SweepCommand.class,
                 AttackCommand.class, ServeCommand.class, JudgeCommand.class, TrainCommand.class,
-                CommandLine.HelpCommand.class},
+                HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {
                 "  vane demo",
@@ -84,11 +84,11 @@ public final class Vane implements Runnable {
     private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
         PrintWriter err = cli.getErr();
         if (e instanceof InvalidInputException || e instanceof UncheckedIOException) {
-            err.println("vane " + cli.getCommandName() + ": error: " + e.getMessage());
+            err.println(cli.getCommandSpec().qualifiedName() + ": error: " + e.getMessage());
             err.flush();
             return BAD_INPUT;
         }
-        err.println("vane " + cli.getCommandName() + ": internal error: " + e);
+        err.println(cli.getCommandSpec().qualifiedName() + ": internal error: " + e);
         e.printStackTrace(err);
         err.flush();
         return INTERNAL_ERROR;
