@@ -122,7 +122,7 @@ final class DemoCommand implements Callable<Integer> {
         public void stepStarted(int index, int count, DemoStep step, boolean resumed) {
             err.printf("[%d/%d] %s: %s%s%n", index, count, step.name(), step.description(), resumed ? " (resuming)" : "");
             err.flush();
-            bar = Progress.start(step.name(), -1);
+            bar = Progress.start(step.name(), -1, err);
         }
 
         @Override

@@ -147,7 +147,7 @@ final class EvalCommand implements Runnable {
                 }
                 ResultsLog log = run == null ? null : run.results();
                 List<ObjectNode> rows = new ArrayList<>();
-                try (Progress progress = Progress.start("eval ab", (long) scales.size() * qs.size() * (sampled == null ? 1 : sampled))) {
+                try (Progress progress = Progress.start("eval ab", (long) scales.size() * qs.size() * (sampled == null ? 1 : sampled), spec.commandLine().getErr())) {
                     int doneBefore = 0;
                     for (float s : scales) {
                         String id = "scale=" + s;
@@ -304,7 +304,7 @@ final class EvalCommand implements Runnable {
                 ResultsLog log = run == null ? null : run.results();
                 List<ObjectNode> rows = new ArrayList<>();
                 long perScale = harmful.size() + (harmless == null ? 0 : harmless.size());
-                try (Progress progress = Progress.start("eval refusal", scales.size() * perScale)) {
+                try (Progress progress = Progress.start("eval refusal", scales.size() * perScale, spec.commandLine().getErr())) {
                     long before = 0;
                     for (float s : scales) {
                         String id = "scale=" + s;

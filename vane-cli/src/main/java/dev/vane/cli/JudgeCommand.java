@@ -117,7 +117,7 @@ final class JudgeCommand implements Callable<Integer> {
         if (done > 0) err.println("vane judge: resuming, " + done + " of " + run.items().size() + " items already scored");
         err.flush();
         ObjectNode summary;
-        try (Progress progress = Progress.start("judge", run.items().size() - done)) {
+        try (Progress progress = Progress.start("judge", run.items().size() - done, spec.commandLine().getErr())) {
             summary = run.run(concurrency, item -> {
                 synchronized (progress) {
                     progress.step(item.id());

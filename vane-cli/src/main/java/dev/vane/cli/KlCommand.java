@@ -80,7 +80,7 @@ final class KlCommand implements Callable<Integer> {
             PerTokenKl kl = new PerTokenKl(model, baseModel, batch);
             RunDirectory run = runOptions.open("kl", config(model, baseModel, modelFormat, baseFormat));
             PerTokenKl.Report report;
-            try (Progress progress = Progress.start("kl", items.size())) {
+            try (Progress progress = Progress.start("kl", items.size(), spec.commandLine().getErr())) {
                 report = kl.run(items, run, progress::step);
             }
             runOptions.finish(out, run, PerTokenKl.summary(report), () -> {

@@ -97,7 +97,7 @@ final class PatchCommand implements Callable<Integer> {
             ActivationPatching patching = new ActivationPatching(model, settings, batch);
             RunDirectory run = runOptions.open("patch", config(model, format, settings, metric));
             ActivationPatching.Report report;
-            try (Progress progress = Progress.start("patch", patching.steps(tokens, metric))) {
+            try (Progress progress = Progress.start("patch", patching.steps(tokens, metric), spec.commandLine().getErr())) {
                 report = patching.run(tokens, metric, run, progress::step);
             }
             runOptions.finish(out, run, ActivationPatching.summary(report), () -> {

@@ -145,7 +145,7 @@ final class SteerCommand implements Runnable {
             Path target = out != null ? out : Path.of("vectors", m + ".safetensors");
             String dataName = data.getFileName() + (part != null ? " part " + part : "") + (split != null ? " split " + split : "");
             try (Model model = Model.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory());
-                 Progress progress = Progress.start("steer " + m, -1)) {
+                 Progress progress = Progress.start("steer " + m, -1, spec.commandLine().getErr())) {
                 SteeringVector vector;
                 switch (m) {
                     case "caa" -> {

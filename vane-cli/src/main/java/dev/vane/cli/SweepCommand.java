@@ -139,13 +139,13 @@ final class SweepCommand implements Runnable {
             try (Model model = Model.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
                 SweepMetric metric = metric(model, tokenizer);
                 SteeringVector vector;
-                try (Progress progress = Progress.start("directions", -1)) {
+                try (Progress progress = Progress.start("directions", -1, spec.commandLine().getErr())) {
                     vector = vectorFile != null ? SteeringVector.read(vectorFile) : everyHead(model, tokenizer, progress);
                 }
                 HeadSweep sweep = new HeadSweep(model.config(), vector, swept);
                 RunDirectory run = runOptions.open("sweep-heads", config(model, vector, metric, swept));
                 HeadSweep.Report report;
-                try (Progress progress = Progress.start("sweep heads", sweep.steps())) {
+                try (Progress progress = Progress.start("sweep heads", sweep.steps(), spec.commandLine().getErr())) {
                     report = sweep.run(metric, run, progress::step);
                 }
                 ObjectNode summary = HeadSweep.summary(report);
