@@ -109,6 +109,11 @@ final class SteerCommand implements Runnable {
         @Option(names = "--top-k-heads", paramLabel = "K", defaultValue = "8", description = "ITI/HSI: keep the K best heads (default ${DEFAULT-VALUE}).")
         int topKHeads;
 
+        @Option(names = "--folds", paramLabel = "stratified|grouped", defaultValue = "stratified",
+                description = "ITI: how heads are scored on held-out data: stratified (ITI's split of examples, default) "
+                        + "or grouped (both answers of an A/B question held out together; honest on paired data).")
+        String folds;
+
         @Option(names = "--sparsity", paramLabel = "F", defaultValue = "0.05", description = "Antidote: fraction of dimensions kept (default ${DEFAULT-VALUE}).")
         double sparsity;
 
@@ -183,7 +188,11 @@ final class SteerCommand implements Runnable {
                         if (!d.equals("mass-mean") && !d.equals("probe")) {
                             throw new CommandLine.ParameterException(spec.commandLine(), "--direction for " + m + " must be mass-mean or probe");
                         }
-                        HeadDirectionBuilder b = new HeadDirectionBuilder(model).seed(seed).probeDirection(d.equals("probe"));
+                        if (!folds.equals("stratified") && !folds.equals("grouped")) {
+                            throw new CommandLine.ParameterException(spec.commandLine(), "--folds must be stratified or grouped");
+                        }
+                        HeadDirectionBuilder b = new HeadDirectionBuilder(model).seed(seed).probeDirection(d.equals("probe"))
+                                .groupedFolds(folds.equals("grouped"));
                         if (heads != null) b.heads(HeadList.parse(heads));
                         else b.topK(topKHeads);
                         HeadDirectionBuilder.Result r = b.build(set, m, dataName, progress.counter());
@@ -192,6 +201,7 @@ final class SteerCommand implements Runnable {
                         o.println("best heads (layer:head  probe held-out accuracy  sigma):");
                         r.heads().stream().limit(Math.max(topKHeads, 8)).forEach(h -> o.printf(Locale.ROOT,
                                 "  %d:%d  %.3f  %.4f%n", h.layer(), h.head(), h.validationAccuracy(), h.sigma()));
+                        if (heads == null) warnBelowChance(r.heads().subList(0, Math.min(topKHeads, r.heads().size())), set);
                     }
                 }
                 vector.write(target);
@@ -199,6 +209,26 @@ final class SteerCommand implements Runnable {
                 Show.describe(o, SteeringVector.read(target));
             }
             return 0;
+        }
+
+        /**
+         * Kept heads that a held-out probe reads worse than a coin are noise, not the behaviour: say so. On paired
+         * data this is what the stratified split does (a held-out answer's twin sits in training under the other
+         * label), so point to grouped folds.
+         */
+        private void warnBelowChance(List<HeadDirectionBuilder.HeadStat> kept, ContrastiveSet set) {
+            List<HeadDirectionBuilder.HeadStat> below = kept.stream().filter(h -> h.validationAccuracy() < 0.5).toList();
+            if (below.isEmpty()) return;
+            PrintWriter err = spec.commandLine().getErr();
+            err.printf(Locale.ROOT, "%s: warning: %d of the %d kept heads score below chance on held-out data (%s)%s%n",
+                    spec.qualifiedName(), below.size(), kept.size(),
+                    below.stream().limit(4).map(h -> String.format(Locale.ROOT, "%d:%d %.2f", h.layer(), h.head(),
+                            h.validationAccuracy())).collect(java.util.stream.Collectors.joining(", ")),
+                    set.paired() && folds.equals("stratified")
+                            ? ": on paired A/B data, folds must be grouped by question (a held-out answer's twin is in "
+                            + "training with the other label, so the probe learns the question); try --folds grouped"
+                            : ": these heads do not carry the behaviour; prefer fewer heads (--top-k-heads) or more data");
+            err.flush();
         }
 
         private ContrastiveSet contrastiveSet(Model model, Tokenizer tokenizer, Progress progress) {

@@ -77,6 +77,28 @@ class SteerCommandTest {
     }
 
     @Test
+    void itiWarnsWhenItKeepsHeadsBelowChanceAndGroupedFoldsAreHonest() throws Exception {
+        String data = DATA.resolve("coordination_ab.jsonl").toString();
+        CliRun stratified = CliRun.of("steer", "build", "--method", "iti", "--data", data, "--top-k-heads", "4",
+                "--out", dir.resolve("iti.safetensors").toString());
+        assertThat(stratified.exitCode()).as(stratified.err()).isZero();
+        // On the organism's paired A/B data the stratified split scores the best heads at 0.21-0.27.
+        assertThat(stratified.err()).contains("vane steer build: warning: 4 of the 4 kept heads score below chance")
+                .contains("folds must be grouped by question").contains("--folds grouped");
+
+        Path grouped = dir.resolve("iti-grouped.safetensors");
+        CliRun honest = CliRun.of("steer", "build", "--method", "iti", "--data", data, "--top-k-heads", "4",
+                "--folds", "grouped", "--out", grouped.toString());
+        assertThat(honest.exitCode()).as(honest.err()).isZero();
+        assertThat(honest.err()).doesNotContain("warning");
+        SteeringVector.Metadata meta = SteeringVector.read(grouped).metadata();
+        assertThat(meta.extra().get("folds")).isEqualTo("grouped by pair");
+        for (String head : meta.extra().get("head_validation_accuracy").split(",")) {
+            assertThat(Double.parseDouble(head.split("=")[1])).as(head).isGreaterThanOrEqualTo(0.5);
+        }
+    }
+
+    @Test
     void badInputExitsWithTwo() {
         CliRun missing = CliRun.of("steer", "build", "--method", "caa", "--data", dir.resolve("nope.jsonl").toString());
         assertThat(missing.exitCode()).isEqualTo(2);
