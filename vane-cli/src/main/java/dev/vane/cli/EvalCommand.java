@@ -216,10 +216,13 @@ final class EvalCommand implements Runnable {
             } else if (sweep.scales == null) {
                 summary.fields().forEachRemaining(e -> o.printf(Locale.ROOT, "%-18s %s%n", e.getKey(), e.getValue().asText()));
             } else {
+                // Every column right-aligned under its header, values as wide as their header.
                 boolean logOdds = rows.getFirst().has("mean_log_odds");
-                o.printf("%8s  %s%s%n", "scale", metric, logOdds ? "  mean_log_odds" : "");
+                String cell = "%" + Math.max(metric.length(), 9) + "s";
+                o.printf(Locale.ROOT, "%8s  " + cell + "%s%n", "scale", metric, logOdds ? "  mean_log_odds" : "");
                 for (int i = 0; i < scales.size(); i++) {
-                    o.printf(Locale.ROOT, "%8.2f  %.3g%s%n", scales.get(i), rows.get(i).get(metric).asDouble(),
+                    o.printf(Locale.ROOT, "%8.2f  " + cell + "%s%n", scales.get(i),
+                            String.format(Locale.ROOT, "%.3g", rows.get(i).get(metric).asDouble()),
                             logOdds ? String.format(Locale.ROOT, "  %13.2f", rows.get(i).get("mean_log_odds").asDouble()) : "");
                 }
             }

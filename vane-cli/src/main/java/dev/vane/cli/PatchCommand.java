@@ -171,7 +171,9 @@ final class PatchCommand implements Callable<Integer> {
         c.put("prompt_format", format.describe());
         c.put("hook", HookKinds.shortName(s.kind()));
         c.put("over", s.grid().id());
-        c.put("last_positions", s.lastPositions());
+        // 0 means every position the shortest prompt has: recorded as null, not as a count of 0.
+        if (s.lastPositions() > 0) c.put("last_positions", s.lastPositions());
+        else c.putNull("last_positions");
         c.put("metric", metric.describe());
         c.put("alignment", "end");
         return c;

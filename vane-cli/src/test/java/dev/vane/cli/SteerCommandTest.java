@@ -50,9 +50,15 @@ class SteerCommandTest {
 
         // A rerun on the same directory resumes: nothing is recomputed, results are not duplicated.
         String before = Files.readString(run.resolve("results.jsonl"));
-        assertThat(CliRun.of("eval", "ab", "--data", DATA.resolve("coordination_ab.jsonl").toString(), "--part", "2/2",
-                "--steer", vector.toString(), "--scales", "0,64", "--out", run.toString()).exitCode()).isZero();
+        CliRun table = CliRun.of("eval", "ab", "--data", DATA.resolve("coordination_ab.jsonl").toString(), "--part", "2/2",
+                "--steer", vector.toString(), "--scales", "0,64", "--out", run.toString());
+        assertThat(table.exitCode()).isZero();
         assertThat(Files.readString(run.resolve("results.jsonl"))).isEqualTo(before);
+        // The table's columns line up: right-aligned cells end at the same column on every line.
+        java.util.List<String> lines = table.out().lines().filter(l -> !l.startsWith("run:")).toList();
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(0)).contains("scale").contains("mean_p_matching");
+        for (String line : lines) assertThat(line).as(table.out()).hasSameSizeAs(lines.get(0));
         assertThat(before.lines()).hasSize(2);
     }
 
