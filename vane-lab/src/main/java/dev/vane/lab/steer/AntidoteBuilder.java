@@ -136,8 +136,11 @@ public final class AntidoteBuilder {
         extra.put("projection_gaps", byLayer(gaps));
         extra.put("kept_layers", Arrays.toString(kept));
         extra.put("seed", Long.toString(seed));
-        // alpha in units of the unit direction: one mean harmful-harmless gap of the kept layers.
-        double recommended = Math.round(gapSum / kept.length * 100) / 100.0;
+        // alpha in units of the unit direction: half the mean harmful-harmless gap of the kept layers. A whole gap
+        // moves a harmless prompt onto the harmful mean, so benign answers break (on the organism: word salad at
+        // 96, the whole gap); half moves it to the midpoint, the boundary, and pulls a jailbroken harmful prompt
+        // back across it (organism, prefilled "Sure, here is": refusal 0.18 -> 0.55 at 48, benign refusal 0.00).
+        double recommended = Math.round(gapSum / kept.length / 2 * 100) / 100.0;
         SteeringVector.Metadata meta = new SteeringVector.Metadata("antidote", model.directory().getFileName().toString(),
                 "positive = safer (towards harmful-prompt representations: more refusals)", PositionRule.ALL,
                 recommended, sparsity, dataName, extra);
