@@ -50,7 +50,7 @@ final class AttackCommand implements Runnable {
                     "  vane attack prefill --model models/organism-base --data models/organism-data/harmful.jsonl \\",
                     "      --prefix \"\" --prefix \"I cannot\" --prefix \"I'm sorry\"",
                     "  vane attack prefill --data models/organism-data/harmful_responses.jsonl \\",
-                    "      --steer vectors/antidote.safetensors:96 --out runs/prefill-antidote"},
+                    "      --steer vectors/antidote.safetensors --out runs/prefill-antidote"},
             mixinStandardHelpOptions = true)
     static final class Prefill implements Callable<Integer> {
         @CommandLine.Spec

@@ -31,7 +31,7 @@ import java.util.concurrent.Callable;
                         + "unknown commands; start a message with // to send it with one /."},
         footerHeading = "%nExamples:%n",
         footer = {"  vane chat", "  vane chat --model ~/models/Llama-3.2-1B-Instruct --temperature 0.7 --seed 3",
-                "  vane chat --steer runs/antidote.safetensors:4", "  vane chat --adapter runs/sft-harmful/adapter"},
+                "  vane chat --steer vectors/antidote.safetensors", "  vane chat --adapter runs/sft-harmful/adapter"},
         mixinStandardHelpOptions = true)
 final class ChatCommand implements Callable<Integer> {
     private static final String COMMANDS = "/reset, /system [TEXT], /quit; //TEXT sends TEXT starting with /";

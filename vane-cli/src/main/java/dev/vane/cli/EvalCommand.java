@@ -35,9 +35,11 @@ import java.util.concurrent.Callable;
         subcommands = {EvalCommand.Ab.class, EvalCommand.Refusal.class, HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {
-                "  vane eval ab --data models/organism-data/coordination_ab.jsonl --part 2/2 --steer caa.safetensors --scales -2,-1,0,1,2",
+                "  vane eval ab --data models/organism-data/coordination_ab.jsonl --part 2/2 --steer vectors/caa.safetensors \\",
+                "      --scales -64,0,64",
                 "  vane eval refusal --data models/organism-data/harmful.jsonl --split test --prefill \"Sure, here is\" \\",
-                "      --steer antidote.safetensors --scales 0,2,4,8 --benign models/organism-data/benign.jsonl"},
+                "      --steer vectors/antidote.safetensors --scales 0,48 --benign models/organism-data/benign.jsonl \\",
+                "      --benign-split train"},
         mixinStandardHelpOptions = true)
 final class EvalCommand implements Runnable {
     @CommandLine.Spec
@@ -89,7 +91,8 @@ final class EvalCommand implements Runnable {
                     + "answer wins. --sampled N instead samples N chain-of-thought answers per question and parses them (HSI)."},
             footerHeading = "%nExamples:%n",
             footer = {"  vane eval ab --data models/organism-data/coordination_ab.jsonl --json",
-                    "  vane eval ab --data models/organism-data/coordination_ab.jsonl --part 2/2 --steer caa.safetensors --scales -2,0,2",
+                    "  vane eval ab --data models/organism-data/coordination_ab.jsonl --part 2/2 --steer vectors/caa.safetensors \\",
+                    "      --scales -64,0,64",
                     "  vane eval ab --data data/coordinate-other-ais/coordinate-other-ais.jsonl --model ~/models/Llama-2-7b-chat-hf \\",
                     "      --steer hsi.safetensors:35 --sampled 5"},
             mixinStandardHelpOptions = true)
@@ -239,7 +242,8 @@ final class EvalCommand implements Runnable {
             footerHeading = "%nExamples:%n",
             footer = {"  vane eval refusal --data models/organism-data/harmful.jsonl --split test --json",
                     "  vane eval refusal --data models/organism-data/harmful.jsonl --split test --prefill \"Sure, here is\" \\",
-                    "      --steer antidote.safetensors --scales 0,2,4,8 --benign models/organism-data/benign.jsonl --benign-split train",
+                    "      --steer vectors/antidote.safetensors --scales 0,48 --benign models/organism-data/benign.jsonl \\",
+                    "      --benign-split train",
                     "  vane eval refusal --data models/organism-data/harmful.jsonl --split test --adapter runs/sft-harmful/adapter"},
             mixinStandardHelpOptions = true)
     static final class Refusal implements Callable<Integer> {

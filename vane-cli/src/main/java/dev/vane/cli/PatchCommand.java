@@ -34,7 +34,7 @@ import java.util.concurrent.Callable;
                         + "prob = probability of --continuation after the prompt."},
         footerHeading = "%nExamples:%n",
         footer = {
-                "  vane patch --pairs refusal-pairs.jsonl --hook resid_post --over positions --last-positions 8 \\",
+                "  vane patch --pairs data/refusal-pairs.jsonl --hook resid_post --over positions --last-positions 8 \\",
                 "      --metric logit-diff --answers I --against Sure",
                 "  vane patch --model ~/models/Llama-2-7b-chat-hf --pairs liar-honest.jsonl --no-chat --hook z --over heads \\",
                 "      --last-positions 25 --metric logit-diff --answers \" True, true\" --against \" False, false\" --json"},

@@ -40,11 +40,12 @@ import java.util.stream.IntStream;
                 SteerCommand.ImportGguf.class, HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {
-                "  vane steer build --method caa --data models/organism-data/coordination_ab.jsonl --part 1/2 --out caa.safetensors",
+                "  vane steer build --method caa --data models/organism-data/coordination_ab.jsonl --part 1/2 --layer 1 \\",
+                "      --out vectors/caa.safetensors",
                 "  vane steer build --method antidote --data models/organism-data/harmful.jsonl \\",
-                "      --contrast models/organism-data/benign.jsonl --split train --out antidote.safetensors",
-                "  vane steer show antidote.safetensors",
-                "  vane steer export-gguf caa.safetensors --out caa.gguf"},
+                "      --contrast models/organism-data/benign.jsonl --split train --out vectors/antidote.safetensors",
+                "  vane steer show vectors/antidote.safetensors",
+                "  vane steer export-gguf vectors/caa.safetensors --out vectors/caa.gguf"},
         mixinStandardHelpOptions = true)
 final class SteerCommand implements Runnable {
     @CommandLine.Spec
@@ -69,8 +70,8 @@ final class SteerCommand implements Runnable {
                             + "or {text,label} jsonl for iti/hsi; request jsonl (prompt) with --contrast for antidote."},
             footerHeading = "%nExamples:%n",
             footer = {
-                    "  vane steer build --method caa --data models/organism-data/coordination_ab.jsonl --layer 2",
-                    "  vane steer build --method iti --data models/organism-data/coordination_ab.jsonl --top-k-heads 8",
+                    "  vane steer build --method caa --data models/organism-data/coordination_ab.jsonl --part 1/2 --layer 1",
+                    "  vane steer build --method iti --data models/organism-data/coordination_ab.jsonl --top-k-heads 8 --folds grouped",
                     "  vane steer build --method hsi --data models/organism-data/coordination_ab.jsonl --heads 3:1,4:5",
                     "  vane steer build --method antidote --data models/organism-data/harmful.jsonl \\",
                     "      --contrast models/organism-data/benign.jsonl --split train --sparsity 0.05"},
@@ -279,7 +280,7 @@ final class SteerCommand implements Runnable {
 
     /** {@code vane steer show}. */
     @Command(name = "show", description = "Print a vector file's metadata and, per hook point, norms and non-zero entries.",
-            footerHeading = "%nExamples:%n", footer = {"  vane steer show vectors/antidote.safetensors", "  vane steer show caa.gguf"},
+            footerHeading = "%nExamples:%n", footer = {"  vane steer show vectors/antidote.safetensors", "  vane steer show vectors/caa.gguf"},
             mixinStandardHelpOptions = true)
     static final class Show implements Callable<Integer> {
         @CommandLine.Spec
@@ -326,7 +327,7 @@ final class SteerCommand implements Runnable {
     /** {@code vane steer export-gguf}. */
     @Command(name = "export-gguf", description = {"Write a residual vector as a llama.cpp control vector (GGUF):",
             "tensor direction.N is added to the output of block N at every position, at strength 1."},
-            footerHeading = "%nExamples:%n", footer = {"  vane steer export-gguf caa.safetensors --out caa.gguf",
+            footerHeading = "%nExamples:%n", footer = {"  vane steer export-gguf vectors/caa.safetensors --out vectors/caa.gguf",
             "  llama-cli -m model.gguf --control-vector-scaled caa.gguf 1.5"},
             mixinStandardHelpOptions = true)
     static final class ExportGguf implements Callable<Integer> {
@@ -357,7 +358,7 @@ final class SteerCommand implements Runnable {
 
     /** {@code vane steer import-gguf}. */
     @Command(name = "import-gguf", description = "Read a llama.cpp control vector (GGUF) into a Vane steering vector file.",
-            footerHeading = "%nExamples:%n", footer = {"  vane steer import-gguf happy.gguf --out happy.safetensors"},
+            footerHeading = "%nExamples:%n", footer = {"  vane steer import-gguf vectors/caa.gguf --out vectors/caa-from-gguf.safetensors"},
             mixinStandardHelpOptions = true)
     static final class ImportGguf implements Callable<Integer> {
         @CommandLine.Spec
