@@ -93,8 +93,8 @@ final class EvalCommand implements Runnable {
             footer = {"  vane eval ab --data models/organism-data/coordination_ab.jsonl --json",
                     "  vane eval ab --data models/organism-data/coordination_ab.jsonl --part 2/2 --steer vectors/caa.safetensors \\",
                     "      --scales -64,0,64",
-                    "  vane eval ab --data data/coordinate-other-ais/coordinate-other-ais.jsonl --model ~/models/Llama-2-7b-chat-hf \\",
-                    "      --steer hsi.safetensors:35 --sampled 5"},
+                    "  vane eval ab --data data/coordinate-other-ais/coordinate-other-ais.jsonl \\",
+                    "      --model ~/models/Llama-2-7b-chat-hf --steer hsi.safetensors:35 --sampled 5"},
             mixinStandardHelpOptions = true)
     static final class Ab implements Callable<Integer> {
         @CommandLine.Spec

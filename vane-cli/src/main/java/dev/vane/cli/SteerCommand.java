@@ -71,7 +71,8 @@ final class SteerCommand implements Runnable {
             footerHeading = "%nExamples:%n",
             footer = {
                     "  vane steer build --method caa --data models/organism-data/coordination_ab.jsonl --part 1/2 --layer 1",
-                    "  vane steer build --method iti --data models/organism-data/coordination_ab.jsonl --top-k-heads 8 --folds grouped",
+                    "  vane steer build --method iti --data models/organism-data/coordination_ab.jsonl --top-k-heads 8 \\",
+                    "      --folds grouped",
                     "  vane steer build --method hsi --data models/organism-data/coordination_ab.jsonl --heads 3:1,4:5",
                     "  vane steer build --method antidote --data models/organism-data/harmful.jsonl \\",
                     "      --contrast models/organism-data/benign.jsonl --split train --sparsity 0.05"},

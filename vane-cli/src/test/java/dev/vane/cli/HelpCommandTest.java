@@ -69,6 +69,24 @@ class HelpCommandTest {
     }
 
     @Test
+    void exampleLinesAreNeverWrapped() {
+        List<CommandLine> all = new ArrayList<>();
+        java.util.ArrayDeque<CommandLine> todo = new java.util.ArrayDeque<>(List.of(Vane.commandLine()));
+        while (!todo.isEmpty()) {
+            CommandLine c = todo.pop();
+            all.add(c);
+            todo.addAll(c.getSubcommands().values().stream().filter(s -> !s.getCommandName().equals("help")).toList());
+        }
+        for (CommandLine c : all) {
+            List<String> rendered = c.getUsageMessage(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF)).lines().toList();
+            for (String line : c.getCommandSpec().usageMessage().footer()) {
+                // Each line as written, on a line of its own: picocli wraps longer lines mid-word.
+                if (!line.isBlank()) assertThat(rendered).as(c.getCommandSpec().qualifiedName()).contains(line.stripTrailing());
+            }
+        }
+    }
+
+    @Test
     void errorsNameTheFullCommand() {
         CliRun run = CliRun.of("steer", "build", "--method", "caa", "--data", "no-such-file.jsonl");
         assertThat(run.exitCode()).isEqualTo(Vane.BAD_INPUT);
