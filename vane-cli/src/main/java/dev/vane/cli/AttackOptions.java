@@ -115,7 +115,7 @@ final class AttackOptions {
     }
 
     /**
-     * Loads the model, opens (or resumes) the run directory, runs the attack with a progress bar and returns the
+     * Loads the model, opens (or resumes) the run directory, runs the attack with progress on stderr and returns the
      * summary, which also carries the run directory under {@code "run"}.
      */
     ObjectNode execute(Attack attack, PrintWriter err) {

@@ -109,7 +109,7 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One line per step on stderr, and a progress bar while it runs when stderr is a terminal. */
+    /** One line per step on stderr, and progress while it runs (redrawn on a terminal, else a line every few seconds). */
     private static final class TerminalListener implements Demo.Listener {
         private final PrintWriter err;
         private Progress bar;
