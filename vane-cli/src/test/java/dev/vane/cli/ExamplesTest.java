@@ -7,7 +7,6 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,16 +35,16 @@ class ExamplesTest {
     private static final Path HOME = Path.of(System.getProperty("vane.home"));
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One example: where it is written and its words after {@code vane}. */
-    record Example(String source, List<String> args, boolean background) {
+    /** One example: where it is written and its words after {@code vane} (or the whole curl line). */
+    record Example(String source, List<String> args) {
         String line() {
-            return "vane " + String.join(" ", args);
+            return (args.getFirst().equals("curl") ? "" : "vane ") + String.join(" ", args);
         }
     }
 
     /**
-     * Smaller budgets for long jobs, by command: the example's own options stay, these are appended (picocli takes
-     * the last value of a repeated option). Each keeps the example's kind of work, only less of it.
+     * Smaller budgets for long jobs, by command: each option replaces the example's value or is added (picocli
+     * refuses a repeated option). Each keeps the example's kind of work, only less of it.
      */
     static final Map<String, Map<String, String>> BUDGETS = Map.of(
             // demo: minutes in full; --quick (added below) is the same pipeline on less data, DemoCommandTest checks figures
@@ -362,12 +361,11 @@ class ExamplesTest {
                 continue;
             }
             String first = words.getFirst();
-            boolean background = words.getLast().equals("&");
-            if (background) words = words.subList(0, words.size() - 1);
+            if (words.getLast().equals("&")) words = words.subList(0, words.size() - 1);     // serve runs in the background anyway
             if (first.equals("./vane") || first.equals("vane")) {
-                out.add(new Example("README.md:" + startLine, List.copyOf(words.subList(1, words.size())), background));
+                out.add(new Example("README.md:" + startLine, List.copyOf(words.subList(1, words.size()))));
             } else if (first.equals("curl")) {
-                out.add(new Example("README.md:" + startLine, List.copyOf(words), false));
+                out.add(new Example("README.md:" + startLine, List.copyOf(words)));
             }
         }
         return out;
@@ -399,7 +397,7 @@ class ExamplesTest {
             pending.setLength(0);
             if (words.getFirst().equals("vane")) words = words.subList(1, words.size());
             if (words.size() == 2 && words.getFirst().equals("help")) continue;
-            out.add(new Example("vane help " + name.substring("vane".length()).strip(), List.copyOf(words), false));
+            out.add(new Example("vane help " + name.substring("vane".length()).strip(), List.copyOf(words)));
         }
         for (CommandLine sub : cli.getSubcommands().values()) {
             if (!sub.getCommandName().equals("help")) collect(sub, out);
@@ -448,11 +446,5 @@ class ExamplesTest {
     /** The words as the EFFECTS keys write them: words with spaces or empty in double quotes. */
     private static List<String> quoted(List<String> words) {
         return words.stream().map(w -> w.isEmpty() || w.contains(" ") ? "\"" + w + "\"" : w).toList();
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }
