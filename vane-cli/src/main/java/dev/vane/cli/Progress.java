@@ -125,8 +125,7 @@ final class Progress implements AutoCloseable {
             b.append(total > 0 ? " done" : "").append(" in ").append(duration(seconds));
             return b.toString();
         }
-        b.append(String.format(Locale.ROOT, ", %s/s", rate >= 10 ? String.format(Locale.ROOT, "%.0f", rate)
-                : String.format(Locale.ROOT, "%.2g", rate)));
+        b.append(String.format(Locale.ROOT, rate >= 10 ? ", %.0f/s" : rate >= 1 ? ", %.1f/s" : ", %.2f/s", rate));
         if (total > 0 && done > 0 && done < total) b.append(", ").append(duration((total - done) / rate)).append(" left");
         if (!label.isEmpty()) b.append(" (").append(label).append(')');
         return b.toString();
