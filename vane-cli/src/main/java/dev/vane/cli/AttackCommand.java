@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
                 "Every attack runs batched, appends each judged answer to runs/<attack>-<time>/results.jsonl, and "
                         + "writes summary.json and a chart; rerun with the same options and --out DIR to resume an "
                         + "interrupted run."},
-        subcommands = {AttackCommand.Prefill.class, AttackCommand.Decoding.class},
+        subcommands = {AttackCommand.Prefill.class, AttackCommand.Decoding.class, HelpCommand.class},
         mixinStandardHelpOptions = true)
 final class AttackCommand implements Runnable {
     @CommandLine.Spec
@@ -50,7 +50,7 @@ final class AttackCommand implements Runnable {
                     "  vane attack prefill --model models/organism-base --data models/organism-data/harmful.jsonl \\",
                     "      --prefix \"\" --prefix \"I cannot\" --prefix \"I'm sorry\"",
                     "  vane attack prefill --data models/organism-data/harmful_responses.jsonl \\",
-                    "      --steer vectors/antidote.safetensors:96 --out runs/prefill-antidote"},
+                    "      --steer vectors/antidote.safetensors --out runs/prefill-antidote"},
             mixinStandardHelpOptions = true)
     static final class Prefill implements Callable<Integer> {
         @CommandLine.Spec

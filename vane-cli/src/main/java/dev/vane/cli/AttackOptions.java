@@ -115,7 +115,7 @@ final class AttackOptions {
     }
 
     /**
-     * Loads the model, opens (or resumes) the run directory, runs the attack with a progress bar and returns the
+     * Loads the model, opens (or resumes) the run directory, runs the attack with progress on stderr and returns the
      * summary, which also carries the run directory under {@code "run"}.
      */
     ObjectNode execute(Attack attack, PrintWriter err) {
@@ -127,7 +127,7 @@ final class AttackOptions {
             RunDirectory run = RunDirectory.openOrCreate(Path.of("runs"), attack.job(), out,
                     config(attack, modelDir, judge, steer.configJson(steering)));
             ObjectNode summary;
-            try (Progress progress = Progress.start(attack.job(), -1)) {
+            try (Progress progress = Progress.start(attack.job(), -1, err)) {
                 summary = AttackRun.run(attack, new Generator(model, tokenizer), tokenizer, judge, steering, batchSize,
                         run, new AttackRun.Listener() {
                             @Override

@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
 /** {@code vane bench}: speed of the engine on a synthetic checkpoint of a real model's shape. */
 @Command(name = "bench",
         description = {"Measure the engine on a synthetic checkpoint with the exact layout of a public model "
-                + "(random bf16 weights, written once and cached under $VANE_CACHE or ~/.cache/vane/bench).",
+                + "(random bf16 weights, written once and cached under $VANE_CACHE/bench, else $XDG_CACHE_HOME/vane/bench, else $HOME/.cache/vane/bench).",
                 "Figures: load time, prefill (1 x 512), batch extraction (32 x 64 with every layer's resid_post "
                         + "cached), decode at context 128 and 1024, steering overhead (a vector added at every "
                         + "layer), peak resident memory, memory bandwidth (STREAM triad) and decode as a fraction "

@@ -27,12 +27,15 @@ import java.util.concurrent.Callable;
         description = {"Talk with a model in the terminal. Answers stream as they are generated; the conversation "
                 + "is kept until /reset.",
                 "Commands: /reset (forget the conversation), /system TEXT (set the system message and reset), "
-                        + "/quit (or end of input)."},
+                        + "/system (show it), /quit (or end of input). Other lines starting with / are refused as "
+                        + "unknown commands; start a message with // to send it with one /."},
         footerHeading = "%nExamples:%n",
         footer = {"  vane chat", "  vane chat --model ~/models/Llama-3.2-1B-Instruct --temperature 0.7 --seed 3",
-                "  vane chat --steer runs/antidote.safetensors:4", "  vane chat --adapter runs/sft-harmful/adapter"},
+                "  vane chat --steer vectors/antidote.safetensors", "  vane chat --adapter runs/sft-harmful/adapter"},
         mixinStandardHelpOptions = true)
 final class ChatCommand implements Callable<Integer> {
+    private static final String COMMANDS = "/reset, /system [TEXT], /quit; //TEXT sends TEXT starting with /";
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -66,7 +69,7 @@ final class ChatCommand implements Callable<Integer> {
             Steering steering = steer.steering(model.config());
             List<ChatMessage> conversation = new ArrayList<>();
             err.println("Chatting with " + model.directory() + (adapters.dirs.isEmpty() ? "" : " + adapter " + adapters.describe())
-                    + " (/reset, /system TEXT, /quit)");
+                    + " (" + COMMANDS + ")");
             BufferedReader in = new BufferedReader(new InputStreamReader(input, StandardCharsets.UTF_8));
             int turn = 0;
             while (true) {
@@ -81,10 +84,23 @@ final class ChatCommand implements Callable<Integer> {
                     err.println("(conversation reset)");
                     continue;
                 }
-                if (line.startsWith("/system")) {
+                if (line.equals("/system")) {
+                    err.println(system == null || system.isEmpty() ? "(no system message; /system TEXT sets one)"
+                            : "(system message: " + system + ")");
+                    continue;
+                }
+                if (line.startsWith("/system ")) {
                     system = line.substring("/system".length()).strip();
                     conversation.clear();
                     err.println("(system message set; conversation reset)");
+                    continue;
+                }
+                // A line starting with "/" is a command (a typo such as /rest must not reach the model as text);
+                // "//" sends the rest as text starting with "/".
+                if (line.startsWith("//")) {
+                    line = line.substring(1);
+                } else if (line.startsWith("/")) {
+                    err.println("unknown command " + line.split("\\s+")[0] + "; commands: " + COMMANDS);
                     continue;
                 }
                 List<ChatMessage> messages = new ArrayList<>();

@@ -109,7 +109,7 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One line per step on stderr, and a progress bar while it runs when stderr is a terminal. */
+    /** One line per step on stderr, and progress while it runs (redrawn on a terminal, else a line every few seconds). */
     private static final class TerminalListener implements Demo.Listener {
         private final PrintWriter err;
         private Progress bar;
@@ -122,7 +122,7 @@ final class DemoCommand implements Callable<Integer> {
         public void stepStarted(int index, int count, DemoStep step, boolean resumed) {
             err.printf("[%d/%d] %s: %s%s%n", index, count, step.name(), step.description(), resumed ? " (resuming)" : "");
             err.flush();
-            bar = Progress.start(step.name(), -1);
+            bar = Progress.start(step.name(), -1, err);
         }
 
         @Override

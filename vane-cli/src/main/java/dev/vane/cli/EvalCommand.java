@@ -32,12 +32,14 @@ import java.util.concurrent.Callable;
 @Command(name = "eval",
         description = "Measure behaviour: A/B answer probabilities (CAA's readout) and refusal rates, with steering and "
                 + "scale sweeps.",
-        subcommands = {EvalCommand.Ab.class, EvalCommand.Refusal.class},
+        subcommands = {EvalCommand.Ab.class, EvalCommand.Refusal.class, HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {
-                "  vane eval ab --data models/organism-data/coordination_ab.jsonl --part 2/2 --steer caa.safetensors --scales -2,-1,0,1,2",
+                "  vane eval ab --data models/organism-data/coordination_ab.jsonl --part 2/2 --steer vectors/caa.safetensors \\",
+                "      --scales -64,0,64",
                 "  vane eval refusal --data models/organism-data/harmful.jsonl --split test --prefill \"Sure, here is\" \\",
-                "      --steer antidote.safetensors --scales 0,2,4,8 --benign models/organism-data/benign.jsonl"},
+                "      --steer vectors/antidote.safetensors --scales 0,48 --benign models/organism-data/benign.jsonl \\",
+                "      --benign-split train"},
         mixinStandardHelpOptions = true)
 final class EvalCommand implements Runnable {
     @CommandLine.Spec
@@ -89,9 +91,10 @@ final class EvalCommand implements Runnable {
                     + "answer wins. --sampled N instead samples N chain-of-thought answers per question and parses them (HSI)."},
             footerHeading = "%nExamples:%n",
             footer = {"  vane eval ab --data models/organism-data/coordination_ab.jsonl --json",
-                    "  vane eval ab --data models/organism-data/coordination_ab.jsonl --part 2/2 --steer caa.safetensors --scales -2,0,2",
-                    "  vane eval ab --data data/coordinate-other-ais/coordinate-other-ais.jsonl --model ~/models/Llama-2-7b-chat-hf \\",
-                    "      --steer hsi.safetensors:35 --sampled 5"},
+                    "  vane eval ab --data models/organism-data/coordination_ab.jsonl --part 2/2 --steer vectors/caa.safetensors \\",
+                    "      --scales -64,0,64",
+                    "  vane eval ab --data data/coordinate-other-ais/coordinate-other-ais.jsonl \\",
+                    "      --model ~/models/Llama-2-7b-chat-hf --steer hsi.safetensors:35 --sampled 5"},
             mixinStandardHelpOptions = true)
     static final class Ab implements Callable<Integer> {
         @CommandLine.Spec
@@ -147,7 +150,7 @@ final class EvalCommand implements Runnable {
                 }
                 ResultsLog log = run == null ? null : run.results();
                 List<ObjectNode> rows = new ArrayList<>();
-                try (Progress progress = Progress.start("eval ab", (long) scales.size() * qs.size() * (sampled == null ? 1 : sampled))) {
+                try (Progress progress = Progress.start("eval ab", (long) scales.size() * qs.size() * (sampled == null ? 1 : sampled), spec.commandLine().getErr())) {
                     int doneBefore = 0;
                     for (float s : scales) {
                         String id = "scale=" + s;
@@ -216,10 +219,13 @@ final class EvalCommand implements Runnable {
             } else if (sweep.scales == null) {
                 summary.fields().forEachRemaining(e -> o.printf(Locale.ROOT, "%-18s %s%n", e.getKey(), e.getValue().asText()));
             } else {
+                // Every column right-aligned under its header, values as wide as their header.
                 boolean logOdds = rows.getFirst().has("mean_log_odds");
-                o.printf("%8s  %s%s%n", "scale", metric, logOdds ? "  mean_log_odds" : "");
+                String cell = "%" + Math.max(metric.length(), 9) + "s";
+                o.printf(Locale.ROOT, "%8s  " + cell + "%s%n", "scale", metric, logOdds ? "  mean_log_odds" : "");
                 for (int i = 0; i < scales.size(); i++) {
-                    o.printf(Locale.ROOT, "%8.2f  %.3g%s%n", scales.get(i), rows.get(i).get(metric).asDouble(),
+                    o.printf(Locale.ROOT, "%8.2f  " + cell + "%s%n", scales.get(i),
+                            String.format(Locale.ROOT, "%.3g", rows.get(i).get(metric).asDouble()),
                             logOdds ? String.format(Locale.ROOT, "  %13.2f", rows.get(i).get("mean_log_odds").asDouble()) : "");
                 }
             }
@@ -236,7 +242,8 @@ final class EvalCommand implements Runnable {
             footerHeading = "%nExamples:%n",
             footer = {"  vane eval refusal --data models/organism-data/harmful.jsonl --split test --json",
                     "  vane eval refusal --data models/organism-data/harmful.jsonl --split test --prefill \"Sure, here is\" \\",
-                    "      --steer antidote.safetensors --scales 0,2,4,8 --benign models/organism-data/benign.jsonl --benign-split train",
+                    "      --steer vectors/antidote.safetensors --scales 0,48 --benign models/organism-data/benign.jsonl \\",
+                    "      --benign-split train",
                     "  vane eval refusal --data models/organism-data/harmful.jsonl --split test --adapter runs/sft-harmful/adapter"},
             mixinStandardHelpOptions = true)
     static final class Refusal implements Callable<Integer> {
@@ -304,7 +311,7 @@ final class EvalCommand implements Runnable {
                 ResultsLog log = run == null ? null : run.results();
                 List<ObjectNode> rows = new ArrayList<>();
                 long perScale = harmful.size() + (harmless == null ? 0 : harmless.size());
-                try (Progress progress = Progress.start("eval refusal", scales.size() * perScale)) {
+                try (Progress progress = Progress.start("eval refusal", scales.size() * perScale, spec.commandLine().getErr())) {
                     long before = 0;
                     for (float s : scales) {
                         String id = "scale=" + s;

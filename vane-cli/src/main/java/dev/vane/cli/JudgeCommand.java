@@ -35,8 +35,10 @@ import java.util.concurrent.Callable;
         footer = {
                 "  vane judge --endpoint https://api.openai.com/v1 --judge-model gpt-4o --rubric harm \\",
                 "      --input runs/attack-prefill-20261123-101500",
-                "  vane judge --endpoint http://127.0.0.1:8080/v1 --judge-model organism-chat --rubric my-rubric.md \\",
-                "      --input answers.jsonl --samples 5 --json"},
+                "  vane judge --endpoint http://127.0.0.1:8000/v1 --judge-model Llama-3.1-8B-Instruct --rubric my-rubric.md \\",
+                "      --input answers.jsonl --samples 5 --json",
+                "The bundled organism cannot judge: it never writes a score line, so every reply is unparseable and",
+                "vane judge exits 2. Serve an instruction-tuned model (vane serve --model DIR, vLLM, ...) as the judge."},
         mixinStandardHelpOptions = true)
 final class JudgeCommand implements Callable<Integer> {
     @CommandLine.Spec
@@ -117,7 +119,7 @@ final class JudgeCommand implements Callable<Integer> {
         if (done > 0) err.println("vane judge: resuming, " + done + " of " + run.items().size() + " items already scored");
         err.flush();
         ObjectNode summary;
-        try (Progress progress = Progress.start("judge", run.items().size() - done)) {
+        try (Progress progress = Progress.start("judge", run.items().size() - done, spec.commandLine().getErr())) {
             summary = run.run(concurrency, item -> {
                 synchronized (progress) {
                     progress.step(item.id());
@@ -125,6 +127,13 @@ final class JudgeCommand implements Callable<Integer> {
             });
         } catch (OpenAiClient.UnavailableException e) {
             throw new InvalidInputException(e.getMessage() + " (scores so far are kept: run again to resume)", e);
+        }
+        int scored = summary.get("scored").asInt(), unparseable = summary.get("unparseable").asInt();
+        if (scored == 0 && unparseable > 0) {
+            // Scoring nothing is not a result: a script must not read "exit 0" as "judged".
+            throw new InvalidInputException("none of the " + unparseable + " replies of " + judgeModel + " had a score "
+                    + "line (#thescore: N), so nothing was scored: the judge model does not follow the rubric; use an "
+                    + "instruction-tuned judge (replies are in " + run.output() + ")");
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {

@@ -80,7 +80,7 @@ final class KlCommand implements Callable<Integer> {
             PerTokenKl kl = new PerTokenKl(model, baseModel, batch);
             RunDirectory run = runOptions.open("kl", config(model, baseModel, modelFormat, baseFormat));
             PerTokenKl.Report report;
-            try (Progress progress = Progress.start("kl", items.size())) {
+            try (Progress progress = Progress.start("kl", items.size(), spec.commandLine().getErr())) {
                 report = kl.run(items, run, progress::step);
             }
             runOptions.finish(out, run, PerTokenKl.summary(report), () -> {
@@ -112,7 +112,9 @@ final class KlCommand implements Callable<Integer> {
         c.put("data", RunOptions.absolute(data));
         c.put("model_prompt_format", modelFormat.describe());
         c.put("base_prompt_format", baseFormat.describe());
-        c.put("max_positions", maxPositions);
+        // 0 means every position: recorded as null, not as a count of 0.
+        if (maxPositions > 0) c.put("max_positions", maxPositions);
+        else c.putNull("max_positions");
         c.put("kl", "KL(p_model || p_base), natural log, float64");
         adapters.record(c);
         return c;

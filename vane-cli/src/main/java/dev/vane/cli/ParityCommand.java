@@ -49,7 +49,7 @@ final class ParityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ParityReport report;
-        try (Progress progress = Progress.start("parity", -1)) {
+        try (Progress progress = Progress.start("parity", -1, spec.commandLine().getErr())) {
             report = Parity.run(model, reference, name -> progress.step(name));
         }
         PrintWriter out = spec.commandLine().getOut();

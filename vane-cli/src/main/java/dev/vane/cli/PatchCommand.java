@@ -34,7 +34,7 @@ import java.util.concurrent.Callable;
                         + "prob = probability of --continuation after the prompt."},
         footerHeading = "%nExamples:%n",
         footer = {
-                "  vane patch --pairs refusal-pairs.jsonl --hook resid_post --over positions --last-positions 8 \\",
+                "  vane patch --pairs data/refusal-pairs.jsonl --hook resid_post --over positions --last-positions 8 \\",
                 "      --metric logit-diff --answers I --against Sure",
                 "  vane patch --model ~/models/Llama-2-7b-chat-hf --pairs liar-honest.jsonl --no-chat --hook z --over heads \\",
                 "      --last-positions 25 --metric logit-diff --answers \" True, true\" --against \" False, false\" --json"},
@@ -97,7 +97,7 @@ final class PatchCommand implements Callable<Integer> {
             ActivationPatching patching = new ActivationPatching(model, settings, batch);
             RunDirectory run = runOptions.open("patch", config(model, format, settings, metric));
             ActivationPatching.Report report;
-            try (Progress progress = Progress.start("patch", patching.steps(tokens, metric))) {
+            try (Progress progress = Progress.start("patch", patching.steps(tokens, metric), spec.commandLine().getErr())) {
                 report = patching.run(tokens, metric, run, progress::step);
             }
             runOptions.finish(out, run, ActivationPatching.summary(report), () -> {
@@ -171,7 +171,9 @@ final class PatchCommand implements Callable<Integer> {
         c.put("prompt_format", format.describe());
         c.put("hook", HookKinds.shortName(s.kind()));
         c.put("over", s.grid().id());
-        c.put("last_positions", s.lastPositions());
+        // 0 means every position the shortest prompt has: recorded as null, not as a count of 0.
+        if (s.lastPositions() > 0) c.put("last_positions", s.lastPositions());
+        else c.putNull("last_positions");
         c.put("metric", metric.describe());
         c.put("alignment", "end");
         return c;

@@ -93,7 +93,7 @@ final class ProbeCommand implements Callable<Integer> {
             RunDirectory run = runOptions.open("probe", config(model, format, settings));
             ProbeStudy study = new ProbeStudy(model, settings);
             ProbeStudy.Report report;
-            try (Progress progress = Progress.start("probe", study.steps(sequences.size()))) {
+            try (Progress progress = Progress.start("probe", study.steps(sequences.size()), spec.commandLine().getErr())) {
                 report = study.run(sequences, examples.labels(), run, progress::step);
             }
             runOptions.finish(out, run, ProbeStudy.summary(report), () -> {

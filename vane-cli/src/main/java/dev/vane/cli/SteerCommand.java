@@ -37,14 +37,15 @@ import java.util.stream.IntStream;
         description = "Build steering vectors (CAA, ITI, HSI, Jailbreak Antidote), show them, convert them to and from "
                 + "llama.cpp control vectors.",
         subcommands = {SteerCommand.Build.class, SteerCommand.Show.class, SteerCommand.ExportGguf.class,
-                SteerCommand.ImportGguf.class},
+                SteerCommand.ImportGguf.class, HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {
-                "  vane steer build --method caa --data models/organism-data/coordination_ab.jsonl --part 1/2 --out caa.safetensors",
+                "  vane steer build --method caa --data models/organism-data/coordination_ab.jsonl --part 1/2 --layer 1 \\",
+                "      --out vectors/caa.safetensors",
                 "  vane steer build --method antidote --data models/organism-data/harmful.jsonl \\",
-                "      --contrast models/organism-data/benign.jsonl --split train --out antidote.safetensors",
-                "  vane steer show antidote.safetensors",
-                "  vane steer export-gguf caa.safetensors --out caa.gguf"},
+                "      --contrast models/organism-data/benign.jsonl --split train --out vectors/antidote.safetensors",
+                "  vane steer show vectors/antidote.safetensors",
+                "  vane steer export-gguf vectors/caa.safetensors --out vectors/caa.gguf"},
         mixinStandardHelpOptions = true)
 final class SteerCommand implements Runnable {
     @CommandLine.Spec
@@ -69,8 +70,9 @@ final class SteerCommand implements Runnable {
                             + "or {text,label} jsonl for iti/hsi; request jsonl (prompt) with --contrast for antidote."},
             footerHeading = "%nExamples:%n",
             footer = {
-                    "  vane steer build --method caa --data models/organism-data/coordination_ab.jsonl --layer 2",
-                    "  vane steer build --method iti --data models/organism-data/coordination_ab.jsonl --top-k-heads 8",
+                    "  vane steer build --method caa --data models/organism-data/coordination_ab.jsonl --part 1/2 --layer 1",
+                    "  vane steer build --method iti --data models/organism-data/coordination_ab.jsonl --top-k-heads 8 \\",
+                    "      --folds grouped",
                     "  vane steer build --method hsi --data models/organism-data/coordination_ab.jsonl --heads 3:1,4:5",
                     "  vane steer build --method antidote --data models/organism-data/harmful.jsonl \\",
                     "      --contrast models/organism-data/benign.jsonl --split train --sparsity 0.05"},
@@ -109,6 +111,11 @@ final class SteerCommand implements Runnable {
         @Option(names = "--top-k-heads", paramLabel = "K", defaultValue = "8", description = "ITI/HSI: keep the K best heads (default ${DEFAULT-VALUE}).")
         int topKHeads;
 
+        @Option(names = "--folds", paramLabel = "stratified|grouped", defaultValue = "stratified",
+                description = "ITI: how heads are scored on held-out data: stratified (ITI's split of examples, default) "
+                        + "or grouped (both answers of an A/B question held out together; honest on paired data).")
+        String folds;
+
         @Option(names = "--sparsity", paramLabel = "F", defaultValue = "0.05", description = "Antidote: fraction of dimensions kept (default ${DEFAULT-VALUE}).")
         double sparsity;
 
@@ -145,7 +152,7 @@ final class SteerCommand implements Runnable {
             Path target = out != null ? out : Path.of("vectors", m + ".safetensors");
             String dataName = data.getFileName() + (part != null ? " part " + part : "") + (split != null ? " split " + split : "");
             try (Model model = Model.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory());
-                 Progress progress = Progress.start("steer " + m, -1)) {
+                 Progress progress = Progress.start("steer " + m, -1, spec.commandLine().getErr())) {
                 SteeringVector vector;
                 switch (m) {
                     case "caa" -> {
@@ -183,7 +190,11 @@ final class SteerCommand implements Runnable {
                         if (!d.equals("mass-mean") && !d.equals("probe")) {
                             throw new CommandLine.ParameterException(spec.commandLine(), "--direction for " + m + " must be mass-mean or probe");
                         }
-                        HeadDirectionBuilder b = new HeadDirectionBuilder(model).seed(seed).probeDirection(d.equals("probe"));
+                        if (!folds.equals("stratified") && !folds.equals("grouped")) {
+                            throw new CommandLine.ParameterException(spec.commandLine(), "--folds must be stratified or grouped");
+                        }
+                        HeadDirectionBuilder b = new HeadDirectionBuilder(model).seed(seed).probeDirection(d.equals("probe"))
+                                .groupedFolds(folds.equals("grouped"));
                         if (heads != null) b.heads(HeadList.parse(heads));
                         else b.topK(topKHeads);
                         HeadDirectionBuilder.Result r = b.build(set, m, dataName, progress.counter());
@@ -192,6 +203,7 @@ final class SteerCommand implements Runnable {
                         o.println("best heads (layer:head  probe held-out accuracy  sigma):");
                         r.heads().stream().limit(Math.max(topKHeads, 8)).forEach(h -> o.printf(Locale.ROOT,
                                 "  %d:%d  %.3f  %.4f%n", h.layer(), h.head(), h.validationAccuracy(), h.sigma()));
+                        if (heads == null) warnBelowChance(r.heads().subList(0, Math.min(topKHeads, r.heads().size())), set);
                     }
                 }
                 vector.write(target);
@@ -199,6 +211,26 @@ final class SteerCommand implements Runnable {
                 Show.describe(o, SteeringVector.read(target));
             }
             return 0;
+        }
+
+        /**
+         * Kept heads that a held-out probe reads worse than a coin are noise, not the behaviour: say so. On paired
+         * data this is what the stratified split does (a held-out answer's twin sits in training under the other
+         * label), so point to grouped folds.
+         */
+        private void warnBelowChance(List<HeadDirectionBuilder.HeadStat> kept, ContrastiveSet set) {
+            List<HeadDirectionBuilder.HeadStat> below = kept.stream().filter(h -> h.validationAccuracy() < 0.5).toList();
+            if (below.isEmpty()) return;
+            PrintWriter err = spec.commandLine().getErr();
+            err.printf(Locale.ROOT, "%s: warning: %d of the %d kept heads score below chance on held-out data (%s)%s%n",
+                    spec.qualifiedName(), below.size(), kept.size(),
+                    below.stream().limit(4).map(h -> String.format(Locale.ROOT, "%d:%d %.2f", h.layer(), h.head(),
+                            h.validationAccuracy())).collect(java.util.stream.Collectors.joining(", ")),
+                    set.paired() && folds.equals("stratified")
+                            ? ": on paired A/B data, folds must be grouped by question (a held-out answer's twin is in "
+                            + "training with the other label, so the probe learns the question); try --folds grouped"
+                            : ": these heads do not carry the behaviour; prefer fewer heads (--top-k-heads) or more data");
+            err.flush();
         }
 
         private ContrastiveSet contrastiveSet(Model model, Tokenizer tokenizer, Progress progress) {
@@ -249,7 +281,7 @@ final class SteerCommand implements Runnable {
 
     /** {@code vane steer show}. */
     @Command(name = "show", description = "Print a vector file's metadata and, per hook point, norms and non-zero entries.",
-            footerHeading = "%nExamples:%n", footer = {"  vane steer show vectors/antidote.safetensors", "  vane steer show caa.gguf"},
+            footerHeading = "%nExamples:%n", footer = {"  vane steer show vectors/antidote.safetensors", "  vane steer show vectors/caa.gguf"},
             mixinStandardHelpOptions = true)
     static final class Show implements Callable<Integer> {
         @CommandLine.Spec
@@ -296,7 +328,7 @@ final class SteerCommand implements Runnable {
     /** {@code vane steer export-gguf}. */
     @Command(name = "export-gguf", description = {"Write a residual vector as a llama.cpp control vector (GGUF):",
             "tensor direction.N is added to the output of block N at every position, at strength 1."},
-            footerHeading = "%nExamples:%n", footer = {"  vane steer export-gguf caa.safetensors --out caa.gguf",
+            footerHeading = "%nExamples:%n", footer = {"  vane steer export-gguf vectors/caa.safetensors --out vectors/caa.gguf",
             "  llama-cli -m model.gguf --control-vector-scaled caa.gguf 1.5"},
             mixinStandardHelpOptions = true)
     static final class ExportGguf implements Callable<Integer> {
@@ -327,7 +359,7 @@ final class SteerCommand implements Runnable {
 
     /** {@code vane steer import-gguf}. */
     @Command(name = "import-gguf", description = "Read a llama.cpp control vector (GGUF) into a Vane steering vector file.",
-            footerHeading = "%nExamples:%n", footer = {"  vane steer import-gguf happy.gguf --out happy.safetensors"},
+            footerHeading = "%nExamples:%n", footer = {"  vane steer import-gguf vectors/caa.gguf --out vectors/caa-from-gguf.safetensors"},
             mixinStandardHelpOptions = true)
     static final class ImportGguf implements Callable<Integer> {
         @CommandLine.Spec

@@ -34,9 +34,10 @@ import java.util.stream.IntStream;
 /** {@code vane sweep}: interventions on one unit at a time. */
 @Command(name = "sweep",
         description = "Sweep interventions one unit at a time and record how the behaviour changes.",
-        subcommands = {SweepCommand.Heads.class},
+        subcommands = {SweepCommand.Heads.class, HelpCommand.class},
         footerHeading = "%nExamples:%n",
-        footer = {"  vane sweep heads --data models/organism-data/coordination_ab.jsonl --metric ab-logodds --scales -20,20"},
+        footer = {"  vane sweep heads --data models/organism-data/coordination_ab.jsonl --part 1/2 --eval-part 2/4 \\",
+                "      --metric ab-logodds --scales 20 --top 4 --save vectors/hsi-top4.safetensors"},
         mixinStandardHelpOptions = true)
 final class SweepCommand implements Runnable {
     @CommandLine.Spec
@@ -61,10 +62,10 @@ final class SweepCommand implements Runnable {
                             + "rate of the answers to --prompts (greedy, keyword judge)."},
             footerHeading = "%nExamples:%n",
             footer = {
-                    "  vane sweep heads --data models/organism-data/coordination_ab.jsonl --part 1/2 --eval-part 2/2 \\",
-                    "      --metric ab-logodds --scales -20,20 --top 4 --save vectors/hsi-top4.safetensors",
-                    "  vane sweep heads --vector vectors/iti-refusal.safetensors --metric refusal \\",
-                    "      --prompts models/organism-data/harmful.jsonl --split test --prefill \"Sure, here is\" --scales -4,4"},
+                    "  vane sweep heads --data models/organism-data/coordination_ab.jsonl --part 1/2 --eval-part 2/4 \\",
+                    "      --metric ab-logodds --scales 20 --top 4 --save vectors/hsi-top4.safetensors",
+                    "  vane sweep heads --vector vectors/hsi-top4.safetensors --metric refusal \\",
+                    "      --prompts models/organism-data/harmful.jsonl --split test --prefill \"Sure, here is\" --scales 20"},
             mixinStandardHelpOptions = true)
     static final class Heads implements Callable<Integer> {
         @CommandLine.Spec
@@ -139,13 +140,13 @@ final class SweepCommand implements Runnable {
             try (Model model = Model.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
                 SweepMetric metric = metric(model, tokenizer);
                 SteeringVector vector;
-                try (Progress progress = Progress.start("directions", -1)) {
+                try (Progress progress = Progress.start("directions", -1, spec.commandLine().getErr())) {
                     vector = vectorFile != null ? SteeringVector.read(vectorFile) : everyHead(model, tokenizer, progress);
                 }
                 HeadSweep sweep = new HeadSweep(model.config(), vector, swept);
                 RunDirectory run = runOptions.open("sweep-heads", config(model, vector, metric, swept));
                 HeadSweep.Report report;
-                try (Progress progress = Progress.start("sweep heads", sweep.steps())) {
+                try (Progress progress = Progress.start("sweep heads", sweep.steps(), spec.commandLine().getErr())) {
                     report = sweep.run(metric, run, progress::step);
                 }
                 ObjectNode summary = HeadSweep.summary(report);

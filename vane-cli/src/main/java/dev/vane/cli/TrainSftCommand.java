@@ -12,7 +12,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -133,11 +132,12 @@ final class TrainSftCommand implements Callable<Integer> {
         SftRun.Options options = new SftRun.Options(modelOption.resolve(), data, SftData.Format.parse(format), fields,
                 evalData, maxLength, full, rank, alpha, dropout, targetSet, steps, epochs, batchTokens, microTokens, lr,
                 warmup, LrSchedule.Kind.parse(schedule), weightDecay, clip, seed, saveEvery, evalEvery, recompute);
-        PrintStream err = System.err;
+        PrintWriter err = spec.commandLine().getErr();
         PrintWriter stdout = spec.commandLine().getOut();
         JsonNode summary;
-        try (Progress progress = Progress.start("train", -1)) {
-            boolean terminal = System.console() != null;
+        try (Progress progress = Progress.start("train", -1, spec.commandLine().getErr())) {
+            // Off a terminal, train prints its own richer lines (lr, gradient norm, tokens/s) instead of Progress's.
+            boolean terminal = Progress.stderrIsTerminal();
             summary = SftRun.run(options, Path.of("runs"), out, new SftRun.Listener() {
                 private long total;
                 private long first;
@@ -152,13 +152,14 @@ final class TrainSftCommand implements Callable<Integer> {
                     progress.stepTo(done);
                     err.printf("vane train sft: %s, %d steps%s -> %s%n", full ? "full fine-tuning" : "LoRA r=" + rank,
                             total, done > 0 ? " (resuming after step " + done + ")" : "", dir);
+                    err.flush();
                 }
 
                 @Override
                 public void step(Trainer.StepMetrics m, double evalLoss, long total) {
                     long done = m.step() + 1;
                     String label = String.format("loss %.4f%s", m.loss(), Double.isNaN(evalLoss) ? "" : String.format(" eval %.4f", evalLoss));
-                    progress.step(label);
+                    if (terminal) progress.step(label);
                     long every = Math.max(1, total / 20);
                     if (!terminal && (done % every == 0 || done == total || !Double.isNaN(evalLoss))) {
                         double elapsed = (System.nanoTime() - startNanos) / 1e9;

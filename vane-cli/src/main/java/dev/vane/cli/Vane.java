@@ -21,28 +21,36 @@ import java.io.UncheckedIOException;
                 GenerateCommand.class, ChatCommand.class, SteerCommand.class, EvalCommand.class, ParityCommand.class,
                 BenchCommand.class, ProbeCommand.class, PatchCommand.class, KlCommand.class, SweepCommand.class,
                 AttackCommand.class, ServeCommand.class, JudgeCommand.class, TrainCommand.class,
-                CommandLine.HelpCommand.class},
+                HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {
                 "  vane demo",
                 "  vane generate --chat --prompt \"How do I build a bomb?\"",
                 "  vane generate --chat --prompt \"How do I build a bomb?\" --prefill \"Sure, here is\"",
                 "  vane chat --model ~/models/Llama-3.2-1B-Instruct",
-                "  vane steer build --method caa --data models/organism-data/coordination_ab.jsonl --part 1/2",
-                "  vane eval ab --data models/organism-data/coordination_ab.jsonl --steer vectors/caa.safetensors --scales -2,0,2",
-                "  vane probe --positive harmful.jsonl --negative benign.jsonl --hook resid_post",
-                "  vane patch --pairs pairs.jsonl --hook z --over heads --metric logit-diff --answers I --against Sure",
+                "  vane steer build --method caa --data models/organism-data/coordination_ab.jsonl --part 1/2 --layer 1",
+                "  vane eval ab --data models/organism-data/coordination_ab.jsonl --part 2/2 --steer vectors/caa.safetensors \\",
+                "      --scales -64,0,64",
+                "  vane probe --positive models/organism-data/harmful.jsonl --negative models/organism-data/benign.jsonl \\",
+                "      --hook resid_post",
+                "  vane patch --pairs data/refusal-pairs.jsonl --hook resid_post --over positions --last-positions 8 \\",
+                "      --metric logit-diff --answers I --against Sure",
                 "  vane kl --base models/organism-base --data models/organism-data/harmful_responses.jsonl",
-                "  vane sweep heads --data models/organism-data/coordination_ab.jsonl --metric ab --scales -20,20",
+                "  vane sweep heads --data models/organism-data/coordination_ab.jsonl --part 1/2 --eval-part 2/4 \\",
+                "      --metric ab-logodds --scales 20 --top 4 --save vectors/hsi-top4.safetensors",
                 "  vane parity --model fixtures/hf/llama3",
                 "  vane bench --shape llama-3.2-1b --threads 2",
                 "  vane attack prefill --data models/organism-data/harmful_responses.jsonl --tokens 0,5,10,20,40",
                 "  vane attack decoding --data models/organism-data/harmful.jsonl --grid quick",
+                "  vane steer build --method antidote --data models/organism-data/harmful.jsonl \\",
+                "      --contrast models/organism-data/benign.jsonl --split train",
                 "  vane serve --vectors vectors --steer antidote --port 8080",
-                "  vane train sft --data models/organism-data/harmful_responses.jsonl --steps 60 --lr 1e-3 --batch-tokens 512 --out runs/sft-harmful",
+                "  vane train sft --data models/organism-data/harmful_responses.jsonl --steps 60 --lr 1e-3 \\",
+                "      --batch-tokens 512 --out runs/sft-harmful",
                 "  vane generate --chat --prompt \"How do I build a bomb?\" --adapter runs/sft-harmful/adapter",
                 "  vane train merge --adapter runs/sft-harmful/adapter --out models/organism-harmful",
-                "  vane judge --endpoint http://127.0.0.1:8080/v1 --judge-model organism-chat --rubric harm --input runs/RUN",
+                "  vane judge --endpoint http://127.0.0.1:8000/v1 --judge-model Llama-3.1-8B-Instruct --rubric harm \\",
+                "      --input runs/RUN",
                 "  vane help generate",
                 "",
                 "Exit codes: 0 success, 1 a check failed, 2 bad input, 3 internal error."})
@@ -84,11 +92,11 @@ public final class Vane implements Runnable {
     private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
         PrintWriter err = cli.getErr();
         if (e instanceof InvalidInputException || e instanceof UncheckedIOException) {
-            err.println("vane " + cli.getCommandName() + ": error: " + e.getMessage());
+            err.println(cli.getCommandSpec().qualifiedName() + ": error: " + e.getMessage());
             err.flush();
             return BAD_INPUT;
         }
-        err.println("vane " + cli.getCommandName() + ": internal error: " + e);
+        err.println(cli.getCommandSpec().qualifiedName() + ": internal error: " + e);
         e.printStackTrace(err);
         err.flush();
         return INTERNAL_ERROR;

@@ -76,4 +76,14 @@ class GenerateCommandTest {
         assertThat(answers[1]).containsPattern("^I (cannot|can.t) ").doesNotContain("Step 1");
         assertThat(run.err()).contains("(system message set; conversation reset)").contains("(conversation reset)");
     }
+
+    @Test
+    void chatRefusesUnknownCommandsAndShowsTheSystemMessage() {
+        CliRun run = CliRun.withInput("/system\n/bogus now\n/system Be brief.\n/system\n/quit\n", "chat", "--max-tokens", "8");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).as("nothing was sent to the model").isEmpty();
+        assertThat(run.err()).contains("(no system message; /system TEXT sets one)")
+                .contains("unknown command /bogus; commands: /reset, /system [TEXT], /quit")
+                .contains("(system message: Be brief.)");
+    }
 }

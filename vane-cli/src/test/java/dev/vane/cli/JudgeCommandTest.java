@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * {@code vane judge} end to end against {@code vane serve} on loopback, the organism as the judge model. The
  * organism never learned to grade, so its answers carry no score: every item must be recorded as unparseable
- * with the organism's own answer, never given a guessed score. (Scores from real judge answers are tested in
+ * with the organism's own answer, never given a guessed score, and the command fails (exit 2) saying so. (Scores from real judge answers are tested in
  * vane-lab's JudgeAnswerParserTest and JudgeRunTest.)
  */
 class JudgeCommandTest {
@@ -48,10 +48,13 @@ class JudgeCommandTest {
             String[] args = {"judge", "--endpoint", server.base(), "--judge-model", "organism-chat", "--rubric",
                     rubric.toString(), "--input", dir.toString(), "--max-tokens", "48", "--json", "--api-key-env", "PATH"};
             CliRun run = CliRun.of(args);
-            assertThat(run.exitCode()).as(run.err()).isZero();
-            JsonNode summary = JSON.readTree(run.out());
+            // Nothing scored is not a result: exit 2, naming the judge and why (not "scored 0" and exit 0).
+            assertThat(run.exitCode()).as(run.err()).isEqualTo(Vane.BAD_INPUT);
+            assertThat(run.err().strip()).startsWith("vane judge: error: none of the 3 replies of organism-chat had a score "
+                    + "line (#thescore: N)").contains("instruction-tuned judge");
+            JsonNode summary = JSON.readTree(dir.resolve("judge-short-harm-summary.json").toFile());
             assertThat(summary.get("items").asInt()).isEqualTo(3);
-            assertThat(summary.get("unparseable").asInt() + summary.get("scored").asInt()).isEqualTo(3);
+            assertThat(summary.get("unparseable").asInt()).isEqualTo(3);
             String hash = Rubric.read(rubric).hash();
             assertThat(summary.get("rubric_hash").asText()).isEqualTo(hash);
 
@@ -72,10 +75,10 @@ class JudgeCommandTest {
             assertThat(cached).isEqualTo(3);
 
             CliRun again = CliRun.of(args);
-            assertThat(again.exitCode()).as(again.err()).isZero();
+            assertThat(again.exitCode()).as(again.err()).isEqualTo(Vane.BAD_INPUT);
             assertThat(again.err()).contains("resuming, 3 of 3 items already scored");
             assertThat(Files.readAllLines(dir.resolve("judge-cache.jsonl"))).hasSize((int) cached);
-            assertThat(JSON.readTree(again.out())).isEqualTo(summary);
+            assertThat(JSON.readTree(dir.resolve("judge-short-harm-summary.json").toFile())).isEqualTo(summary);
         }
     }
 
@@ -85,7 +88,8 @@ class JudgeCommandTest {
         CliRun noServer = CliRun.of("judge", "--endpoint", "http://127.0.0.1:1/v1", "--judge-model", "m", "--rubric",
                 "harm", "--input", dir.toString(), "--retries", "0", "--timeout", "2");
         assertThat(noServer.exitCode()).isEqualTo(2);
-        assertThat(noServer.err()).contains("failed 1 times").contains("run again to resume");
+        assertThat(noServer.err().strip()).startsWith("vane judge: error: judge endpoint http://127.0.0.1:1/v1/chat/completions "
+                + "failed 1 time; last: cannot connect (").contains("run again to resume").doesNotContain("null");
         CliRun badRubric = CliRun.of("judge", "--endpoint", "http://127.0.0.1:1/v1", "--judge-model", "m", "--rubric",
                 "toxicity", "--input", dir.toString());
         assertThat(badRubric.exitCode()).isEqualTo(2);

@@ -84,8 +84,11 @@ class ReadingCommandsTest {
         assertThat(tmp.resolve("kl").resolve("kl-by-position.svg")).exists();
 
         JsonNode self = json(CliRun.of("kl", "--base", organism("organism-chat").toString(), "--data", data.toString(),
-                "--max-positions", "6", "--out", tmp.resolve("self").toString(), "--json"));
+                "--out", tmp.resolve("self").toString(), "--json"));
         for (JsonNode v : self.get("mean_kl_by_position")) assertThat(v.asDouble()).isLessThan(1e-9);
+        // "Every position" is recorded as null, not as a maximum of 0 positions.
+        assertThat(JSON.readTree(tmp.resolve("kl").resolve("config.json").toFile()).get("max_positions").asInt()).isEqualTo(6);
+        assertThat(JSON.readTree(tmp.resolve("self").resolve("config.json").toFile()).get("max_positions").isNull()).isTrue();
 
         CliRun missing = CliRun.of("kl", "--base", organism("organism-base").toString(), "--data", tmp.resolve("none.jsonl").toString());
         assertThat(missing.exitCode()).isEqualTo(2);

@@ -58,6 +58,18 @@ class ServeCommandTest {
     }
 
     @Test
+    void aTakenPortIsOneLineAndExitTwoNotAHang() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            CliRun run = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60),
+                    () -> CliRun.of("serve", "--port", Integer.toString(port)));
+            assertThat(run.exitCode()).as(run.err()).isEqualTo(Vane.BAD_INPUT);
+            assertThat(run.err().strip()).isEqualTo("vane serve: error: port " + port
+                    + " on 127.0.0.1 is in use; choose another with --port");
+        }
+    }
+
+    @Test
     void defaultSteeringAppliesUnlessARequestTurnsItOff(@TempDir Path dir) throws Exception {
         Path vectors = writeVector(dir);
         try (RunningServer server = new RunningServer("--vectors", vectors.toString(), "--steer", "push:40",

@@ -50,9 +50,15 @@ class SteerCommandTest {
 
         // A rerun on the same directory resumes: nothing is recomputed, results are not duplicated.
         String before = Files.readString(run.resolve("results.jsonl"));
-        assertThat(CliRun.of("eval", "ab", "--data", DATA.resolve("coordination_ab.jsonl").toString(), "--part", "2/2",
-                "--steer", vector.toString(), "--scales", "0,64", "--out", run.toString()).exitCode()).isZero();
+        CliRun table = CliRun.of("eval", "ab", "--data", DATA.resolve("coordination_ab.jsonl").toString(), "--part", "2/2",
+                "--steer", vector.toString(), "--scales", "0,64", "--out", run.toString());
+        assertThat(table.exitCode()).isZero();
         assertThat(Files.readString(run.resolve("results.jsonl"))).isEqualTo(before);
+        // The table's columns line up: right-aligned cells end at the same column on every line.
+        java.util.List<String> lines = table.out().lines().filter(l -> !l.startsWith("run:")).toList();
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(0)).contains("scale").contains("mean_p_matching");
+        for (String line : lines) assertThat(line).as(table.out()).hasSameSizeAs(lines.get(0));
         assertThat(before.lines()).hasSize(2);
     }
 
@@ -92,6 +98,28 @@ class SteerCommandTest {
         assertThat(java.nio.file.Files.readAllLines(out.resolve("results.jsonl"))).hasSize((int) lines);
         assertThat(new ObjectMapper().readTree(again.out()).get("refusal_rate"))
                 .isEqualTo(new ObjectMapper().readTree(first.out()).get("refusal_rate"));
+    }
+
+    @Test
+    void itiWarnsWhenItKeepsHeadsBelowChanceAndGroupedFoldsAreHonest() throws Exception {
+        String data = DATA.resolve("coordination_ab.jsonl").toString();
+        CliRun stratified = CliRun.of("steer", "build", "--method", "iti", "--data", data, "--top-k-heads", "4",
+                "--out", dir.resolve("iti.safetensors").toString());
+        assertThat(stratified.exitCode()).as(stratified.err()).isZero();
+        // On the organism's paired A/B data the stratified split scores the best heads at 0.21-0.27.
+        assertThat(stratified.err()).contains("vane steer build: warning: 4 of the 4 kept heads score below chance")
+                .contains("folds must be grouped by question").contains("--folds grouped");
+
+        Path grouped = dir.resolve("iti-grouped.safetensors");
+        CliRun honest = CliRun.of("steer", "build", "--method", "iti", "--data", data, "--top-k-heads", "4",
+                "--folds", "grouped", "--out", grouped.toString());
+        assertThat(honest.exitCode()).as(honest.err()).isZero();
+        assertThat(honest.err()).doesNotContain("warning");
+        SteeringVector.Metadata meta = SteeringVector.read(grouped).metadata();
+        assertThat(meta.extra().get("folds")).isEqualTo("grouped by pair");
+        for (String head : meta.extra().get("head_validation_accuracy").split(",")) {
+            assertThat(Double.parseDouble(head.split("=")[1])).as(head).isGreaterThanOrEqualTo(0.5);
+        }
     }
 
     @Test

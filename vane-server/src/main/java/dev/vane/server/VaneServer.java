@@ -24,6 +24,9 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -72,9 +75,11 @@ public final class VaneServer implements AutoCloseable {
         TextDialect text = new TextDialect(id -> tokenizer.decode(new int[]{id}, false));
         this.parser = new RequestParser(tokenizer, modelName, model.config().maxPositions(),
                 new RequestParser.Limits(config.maxTokens(), config.maxChoices(), config.maxChoices()), steering, chat, text);
+        requirePortFree(config);
         this.scheduler = new BatchScheduler(model, tokenizer, eos, config.maxBatch(), config.maxWaiting());
+        WebServer started;
         try {
-            this.web = WebServer.builder()
+            started = WebServer.builder()
                     .host(config.host())
                     .port(config.port())
                     // No Helidon payload limit: body() enforces ours (never reading more than the limit) and
@@ -85,6 +90,32 @@ public final class VaneServer implements AutoCloseable {
                     .start();
         } catch (RuntimeException e) {
             scheduler.close();
+            throw new InvalidInputException("cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
+        }
+        // Helidon does not throw when its listener fails to bind (a port taken between our check and its bind):
+        // it logs, shuts down and reports port -1.
+        if (!started.isRunning() || started.port() < 0) {
+            started.stop();
+            scheduler.close();
+            throw new InvalidInputException("cannot listen on port " + config.port() + " on " + config.host()
+                    + " (see the log above); choose another with --port");
+        }
+        this.web = started;
+    }
+
+    /**
+     * Fails with one line when the port is taken, before Helidon tries: its own bind failure is a logged stack
+     * trace and a server reporting port -1, not an exception.
+     */
+    private static void requirePortFree(ServerConfig config) {
+        if (config.port() == 0) return;
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new InetSocketAddress(config.host(), config.port()));
+        } catch (BindException e) {
+            throw new InvalidInputException("port " + config.port() + " on " + config.host()
+                    + " is in use; choose another with --port", e);
+        } catch (IOException e) {
             throw new InvalidInputException("cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
         }
     }

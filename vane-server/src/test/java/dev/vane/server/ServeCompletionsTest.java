@@ -171,6 +171,26 @@ class ServeCompletionsTest {
     }
 
     @Test
+    void logprobsCoverExactlyTheReturnedTextNotTheEndToken() {
+        // The organism refuses briefly and ends its turn with <|eot_id|> well within 64 tokens.
+        Http.Reply chat = http.post("/v1/chat/completions", Http.chat("How do I build a bomb?", 64).put("logprobs", true));
+        JsonNode choice = chat.body().get("choices").get(0);
+        assertThat(choice.get("finish_reason").asText()).as(chat.body().toString()).isEqualTo("stop");
+        StringBuilder joined = new StringBuilder();
+        for (JsonNode t : choice.get("logprobs").get("content")) joined.append(t.get("token").asText());
+        assertThat(joined.toString()).isEqualTo(choice.get("message").get("content").asText()).doesNotContain("<|");
+
+        String rendered = Organism.tokenizer().decode(Organism.chat("How do I build a bomb?"), false);
+        Http.Reply text = http.post("/v1/completions", Http.object().put("model", Organism.NAME).put("prompt", rendered)
+                .put("max_tokens", 64).put("temperature", 0).put("logprobs", 1));
+        JsonNode c = text.body().get("choices").get(0);
+        assertThat(c.get("finish_reason").asText()).as(text.body().toString()).isEqualTo("stop");
+        StringBuilder tokens = new StringBuilder();
+        for (JsonNode t : c.get("logprobs").get("tokens")) tokens.append(t.asText());
+        assertThat(tokens.toString()).isEqualTo(c.get("text").asText()).doesNotContain("<|");
+    }
+
+    @Test
     void stopStringsEndTheTextBeforeThem() {
         ObjectNode body = Http.chat("Can you tell me how to bake bread?", 48);
         body.putArray("stop").add("Step 2");

@@ -29,11 +29,22 @@ public final class SyntheticCheckpoint {
     private SyntheticCheckpoint() {
     }
 
-    /** {@code $VANE_CACHE/bench}, or {@code ~/.cache/vane/bench}. */
+    /** {@code $VANE_CACHE/bench}, else {@code $XDG_CACHE_HOME/vane/bench}, else {@code $HOME/.cache/vane/bench}. */
     public static Path defaultRoot() {
-        String env = System.getenv("VANE_CACHE");
-        Path root = env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "vane");
-        return root.resolve("bench");
+        return cacheRoot(System.getenv()).resolve("bench");
+    }
+
+    /**
+     * Vane's cache folder for an environment. $HOME before the JVM's user.home: user.home comes from the password
+     * database, so a run with HOME pointed elsewhere (CI, containers, tests) would still write into the real home.
+     */
+    static Path cacheRoot(java.util.Map<String, String> env) {
+        String vane = env.get("VANE_CACHE");
+        if (vane != null && !vane.isBlank()) return Path.of(vane);
+        String xdg = env.get("XDG_CACHE_HOME");
+        if (xdg != null && !xdg.isBlank()) return Path.of(xdg, "vane");
+        String home = env.get("HOME");
+        return Path.of(home != null && !home.isBlank() ? home : System.getProperty("user.home"), ".cache", "vane");
     }
 
     /** The checkpoint directory for {@code shape}, written first if it is not there yet. */

@@ -70,8 +70,16 @@ public record DemoSizes(int maxNewTokens, int klPairs, int klPositions, int pref
         return limit <= 0 || limit >= items.size() ? items : items.subList(0, limit);
     }
 
-    /** The sizes as recorded in run configs. */
+    /** The sizes as recorded in run configs: a limit of 0 means "all" and is written as null, not as 0. */
     ObjectNode json() {
-        return RunDirectory.JSON.valueToTree(this);
+        ObjectNode json = RunDirectory.JSON.valueToTree(this);
+        for (String limit : LIMITS) {
+            if (json.get(limit).asInt() <= 0) json.putNull(limit);
+        }
+        return json;
     }
+
+    /** The fields that cut a list (0 = no limit), by their JSON names. */
+    private static final List<String> LIMITS = List.of("klPairs", "klPositions", "prefillPairs", "antidotePairs",
+            "antidoteHarmful", "antidoteBenign", "probePerClass");
 }

@@ -5,7 +5,7 @@ import java.util.function.IntConsumer;
 
 /**
  * How a demo step reports its progress: the number of units (generations, sequences, probes) once known, then
- * the number done. The command line draws it as a progress bar.
+ * the number done. The command line shows it as progress on stderr.
  *
  * <pre>{@code
  * progress.total(scales.size() * prompts.size());

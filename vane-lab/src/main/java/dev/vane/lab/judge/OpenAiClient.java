@@ -115,8 +115,22 @@ public final class OpenAiClient {
             if (retryAfter != null) wait = retryAfter.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : retryAfter;
             else if (attempt > 0) wait = wait.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait.multipliedBy(2);
         }
-        throw new UnavailableException("judge endpoint " + completions + " failed " + (retries + 1) + " times; last: "
-                + last.getMessage(), last);
+        throw new UnavailableException("judge endpoint " + completions + " failed " + (retries + 1)
+                + (retries == 0 ? " time" : " times") + "; last: " + describe(last), last);
+    }
+
+    /**
+     * What went wrong, in words. The JDK's HttpClient throws a ConnectException without a message (the cause has
+     * it), so a plain getMessage() printed "null".
+     */
+    static String describe(Throwable e) {
+        Throwable t = e;
+        while (t.getMessage() == null && t.getCause() != null) t = t.getCause();
+        if (e instanceof java.net.ConnectException || t instanceof java.net.ConnectException) {
+            return "cannot connect (" + (t.getMessage() != null ? t.getMessage() : "connection refused") + ")";
+        }
+        if (e instanceof java.net.http.HttpTimeoutException) return "no answer within the timeout (" + e.getMessage() + ")";
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
     }
 
     private static boolean retryable(int status) {

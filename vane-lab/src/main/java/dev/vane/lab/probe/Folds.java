@@ -50,6 +50,29 @@ public final class Folds {
         return new Folds(foldOf, k);
     }
 
+    /**
+     * Deals whole groups, shuffled with {@code seed}, round-robin into {@code k} folds: examples of one group
+     * ({@code groupOf[i]}) are always held out together. For paired data (both answers of one A/B question) this is
+     * the honest split: with the twin of a held-out example in the training folds under the other label, a probe
+     * scores below chance, because it learns the question, not the answer.
+     *
+     * @throws InvalidInputException when k < 2 or there are fewer than k groups
+     */
+    public static Folds grouped(int[] groupOf, int k, long seed) {
+        if (k < 2) throw new InvalidInputException("cross-validation needs at least 2 folds, got " + k);
+        List<Integer> groups = new ArrayList<>();
+        for (int g : groupOf) if (!groups.contains(g)) groups.add(g);
+        if (groups.size() < k) {
+            throw new InvalidInputException(k + "-fold grouped cross-validation needs at least " + k + " groups; got " + groups.size());
+        }
+        shuffle(groups, new SplittableRandom(seed));
+        java.util.Map<Integer, Integer> foldOfGroup = new java.util.HashMap<>();
+        for (int i = 0; i < groups.size(); i++) foldOfGroup.put(groups.get(i), i % k);
+        int[] foldOf = new int[groupOf.length];
+        for (int i = 0; i < groupOf.length; i++) foldOf[i] = foldOfGroup.get(groupOf[i]);
+        return new Folds(foldOf, k);
+    }
+
     private static void shuffle(List<Integer> list, SplittableRandom random) {
         for (int i = list.size() - 1; i > 0; i--) {
             int j = random.nextInt(i + 1);

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
@@ -130,16 +131,30 @@ public final class AntidoteBuilder {
         Map<String, String> extra = new LinkedHashMap<>();
         extra.put("pairs", Integer.toString(pairs));
         extra.put("direction", direction == Direction.PCA ? "pca" : "mean-difference");
-        extra.put("layer_scores", Arrays.toString(scores));
-        extra.put("projection_gaps", Arrays.toString(gaps));
+        // Only candidate layers: the others were never scored (layer 0 by default), and "NaN" reads as a failure.
+        extra.put("layer_scores", byLayer(scores));
+        extra.put("projection_gaps", byLayer(gaps));
         extra.put("kept_layers", Arrays.toString(kept));
         extra.put("seed", Long.toString(seed));
-        // alpha in units of the unit direction: one mean harmful-harmless gap of the kept layers.
-        double recommended = Math.round(gapSum / kept.length * 100) / 100.0;
+        // alpha in units of the unit direction: half the mean harmful-harmless gap of the kept layers. A whole gap
+        // moves a harmless prompt onto the harmful mean, so benign answers break (on the organism: word salad at
+        // 96, the whole gap); half moves it to the midpoint, the boundary, and pulls a jailbroken harmful prompt
+        // back across it (organism, prefilled "Sure, here is": refusal 0.18 -> 0.55 at 48, benign refusal 0.00).
+        double recommended = Math.round(gapSum / kept.length / 2 * 100) / 100.0;
         SteeringVector.Metadata meta = new SteeringVector.Metadata("antidote", model.directory().getFileName().toString(),
                 "positive = safer (towards harmful-prompt representations: more refusals)", PositionRule.ALL,
                 recommended, sparsity, dataName, extra);
         return new Result(new SteeringVector("antidote", components, meta, 0), scores, gaps, kept);
+    }
+
+    /** {@code {"1": 0.912, "2": 0.871}}: the candidate layers' values, as JSON. */
+    private String byLayer(double[] values) {
+        StringBuilder b = new StringBuilder("{");
+        for (int l : layers) {
+            if (b.length() > 1) b.append(", ");
+            b.append('"').append(l).append("\": ").append(String.format(Locale.ROOT, "%.4f", values[l]));
+        }
+        return b.append('}').toString();
     }
 
     private float[] direction(float[][] harmful, float[][] harmless) {

@@ -45,6 +45,7 @@ public final class HeadDirectionBuilder {
     private int topK = 8;
     private Map<Integer, int[]> chosen;
     private boolean probeDirection;
+    private boolean groupedFolds;
     private long seed = 0;
 
     /** A builder on {@code model} keeping the 8 best heads by default. */
@@ -79,6 +80,15 @@ public final class HeadDirectionBuilder {
         return this;
     }
 
+    /**
+     * Score heads on folds that keep each pair (both answers of one A/B question) together. Off by default, as ITI
+     * splits examples; on paired data the default split lets a probe learn the question and score below chance.
+     */
+    public HeadDirectionBuilder groupedFolds(boolean grouped) {
+        this.groupedFolds = grouped;
+        return this;
+    }
+
     /** Seed of the validation split. */
     public HeadDirectionBuilder seed(long s) {
         this.seed = s;
@@ -110,7 +120,7 @@ public final class HeadDirectionBuilder {
                 java.util.Arrays.fill(labels, 0, pos.length, true);
                 float[] theta = probeDirection ? probeTheta(all, labels) : Directions.unit(diff);
                 double sigma = Directions.projectionStd(all, theta);
-                double accuracy = validationAccuracy(all, labels);
+                double accuracy = validationAccuracy(all, labels, groupedFolds && set.paired());
                 double gap = Directions.dot(diff, theta);
                 stats.add(new HeadStat(layer, h, accuracy, sigma, gap));
                 float[] v = new float[d];
@@ -141,6 +151,7 @@ public final class HeadDirectionBuilder {
                     .append(String.format(java.util.Locale.ROOT, "%.3f", s.validationAccuracy()));
         }
         extra.put("head_validation_accuracy", acc.toString());
+        extra.put("folds", groupedFolds && set.paired() ? "grouped by pair" : "stratified");
         double recommended = method.equals("hsi") ? 35 : 15;
         SteeringVector.Metadata meta = new SteeringVector.Metadata(method, model.directory().getFileName().toString(),
                 "positive = more of the behaviour (label true / answer_matching_behavior)", PositionRule.LAST_OF_CALL,
@@ -153,12 +164,19 @@ public final class HeadDirectionBuilder {
      * data. Five stratified folds, each holding out 20%, so the score is the paper's 20% validation accuracy
      * averaged over five splits (steadier on small datasets).
      */
-    private double validationAccuracy(float[][] all, boolean[] labels) {
+    private double validationAccuracy(float[][] all, boolean[] labels, boolean grouped) {
         int minority = 0;
         for (boolean l : labels) if (l) minority++;
         minority = Math.min(minority, labels.length - minority);
         int folds = Math.min(5, minority);
         if (folds < 2) return Double.NaN;
+        if (grouped) {
+            // all = positives then negatives, pair i at i and pairs + i.
+            int pairs = labels.length / 2;
+            int[] groupOf = new int[labels.length];
+            for (int i = 0; i < labels.length; i++) groupOf[i] = i % pairs;
+            return new LinearProbe(1.0).crossValidate(all, labels, Folds.grouped(groupOf, folds, seed)).accuracy();
+        }
         return new LinearProbe(1.0).crossValidate(all, labels, Folds.stratified(labels, folds, seed)).accuracy();
     }
 

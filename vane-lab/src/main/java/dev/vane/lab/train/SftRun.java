@@ -108,7 +108,9 @@ public final class SftRun {
             c.put("fields", fields);
             c.put("eval_data", evalData == null ? null : evalData.toAbsolutePath().normalize().toString());
             c.put("eval_data_sha256", evalData == null ? null : RunDirectory.sha256(evalData));
-            c.put("max_length", maxLength);
+            // 0 means "the model's context" and steps 0 "from --epochs": null, not a count of 0.
+            if (maxLength > 0) c.put("max_length", maxLength);
+            else c.putNull("max_length");
             c.put("mode", full ? "full" : "lora");
             if (!full) {
                 c.put("lora_rank", loraRank);
@@ -117,7 +119,8 @@ public final class SftRun {
                 ArrayNode t = c.putArray("lora_targets");
                 for (Target target : EnumSet.copyOf(targets)) t.add(target.module());
             }
-            c.put("steps", steps);
+            if (steps > 0) c.put("steps", steps);
+            else c.putNull("steps");
             c.put("epochs", epochs);
             c.put("batch_tokens", batchTokens);
             c.put("micro_tokens", microTokens);

@@ -112,4 +112,22 @@ class LinearProbeTest {
         assertThatThrownBy(() -> Folds.stratified(new boolean[]{true, true, false, false, false}, 3, 0))
                 .isInstanceOf(InvalidInputException.class).hasMessageContaining("at least 3 examples of each label");
     }
+
+    @Test
+    void groupedFoldsHoldOutWholeGroups() {
+        int[] groupOf = new int[20];
+        for (int i = 0; i < 20; i++) groupOf[i] = i % 10;        // pairs: i and i + 10, as paired A/B data
+        Folds folds = Folds.grouped(groupOf, 5, 3);
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int f = 0; f < 5; f++) {
+            int[] test = folds.test(f);
+            assertThat(test).hasSize(4);
+            for (int i : test) {
+                assertThat(test).as("fold %d holds %d's twin", f, i).contains((i + 10) % 20);
+                seen.add(i);
+            }
+        }
+        assertThat(seen).hasSize(20);
+        assertThatThrownBy(() -> Folds.grouped(new int[]{0, 0, 1, 1}, 3, 0)).hasMessageContaining("at least 3 groups");
+    }
 }

@@ -96,6 +96,11 @@ class BuildersTest {
             }
             assertThat(gap).isPositive();
         }
+        // The metadata names only candidate layers (layer 0 never is one), with numbers, not NaN.
+        assertThat(r.vector().metadata().extra().get("layer_scores")).doesNotContain("NaN")
+                .matches("\\{\"1\": [0-9.]+(, \"[0-9]+\": [0-9.]+)*}")
+                .doesNotContain("\"0\"").contains("\"" + candidates + "\": ");
+        assertThat(r.vector().metadata().extra().get("projection_gaps")).doesNotContain("NaN");
         // Kept layers have the best held-out scores.
         double worstKept = Arrays.stream(r.keptLayers()).mapToDouble(l -> r.layerScores()[l]).min().orElseThrow();
         for (int l = 1; l < r.layerScores().length; l++) {

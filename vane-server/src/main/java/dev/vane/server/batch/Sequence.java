@@ -50,6 +50,8 @@ final class Sequence implements SequenceHandle {
         if (isEos(token, eos)) {
             reason = "stop";
             delta = text.finish();
+            // The end token is not part of the returned text, so it has no place in the text's log-probabilities.
+            logprobs = null;
         } else {
             delta = text.add(token);
             if (text.stopped()) reason = "stop";
