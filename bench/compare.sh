@@ -185,7 +185,12 @@ print(f"memory bandwidth (STREAM triad): Vane {f(bw, 'GB/s')} GB/s" + (f", torch
 vb, tb = med(V, "weight_bytes_per_token"), med(T, "decode_weight_bytes")
 if vb and tb:
     print(f"weights read per decode token: Vane {vb / 1e6:.0f} MB, PyTorch {tb / 1e6:.0f} MB ({by.get('decode_tok_s_128', '?')})")
-print(f"fp32 GEMM 1024^3: {blas['gemm_gflop_s']:.1f} GFLOP/s with OpenBLAS core {blas['core']}")
+print(f"fp32 GEMM 1024^3: {blas['gemm_gflop_s']:.1f} GFLOP/s with OpenBLAS core {blas['core']} (PyTorch's)")
+if med(V, "gemm_gflops"):
+    lib = med(V, "gemm_library_gflops")
+    print(f"Vane matrix product {V[0].get('gemm_product')}: {med(V, 'gemm_gflops'):.1f} GFLOP/s ({V[0].get('gemm_kernels')}), "
+          f"pure-Java kernels {med(V, 'gemm_java_gflops'):.1f}"
+          + (f", OpenBLAS sgemm 1024^3 as Vane calls it (the attainable peak) {lib:.1f}" if lib else ""))
 for dt, c in t0.get("configs", {}).items():
     if "error" in c: print(f"PyTorch {dt}: {c['error']}")
     elif c.get("too_slow"): print(f"PyTorch {dt}: too slow (estimated prefill {c.get('estimate_prefill_s', 0):.0f} s), not counted")

@@ -6,7 +6,8 @@ import java.util.Map;
 /**
  * Where Vane keeps files it can remake at any time (synthetic benchmark checkpoints, the native BLAS library
  * copied out of its jar): {@code $VANE_CACHE}, else {@code $XDG_CACHE_HOME/vane}, else {@code $HOME/.cache/vane}
- * ({@code user.home} only when HOME is unset).
+ * ({@code user.home} only when HOME is unset: it comes from the password database, so a run with HOME pointed
+ * elsewhere - CI, containers, tests - would still write into the real home).
  *
  * <pre>{@code
  * Path dir = CacheFolder.resolve().resolve("bench");

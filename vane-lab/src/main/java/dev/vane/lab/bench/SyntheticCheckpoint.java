@@ -1,5 +1,6 @@
 package dev.vane.lab.bench;
 
+import dev.vane.core.CacheFolder;
 import dev.vane.core.safetensors.SafetensorsWriter;
 import dev.vane.core.tensor.DType;
 
@@ -29,22 +30,9 @@ public final class SyntheticCheckpoint {
     private SyntheticCheckpoint() {
     }
 
-    /** {@code $VANE_CACHE/bench}, else {@code $XDG_CACHE_HOME/vane/bench}, else {@code $HOME/.cache/vane/bench}. */
+    /** {@code bench/} in Vane's cache folder ({@link CacheFolder}: VANE_CACHE, XDG_CACHE_HOME, then $HOME). */
     public static Path defaultRoot() {
-        return cacheRoot(System.getenv()).resolve("bench");
-    }
-
-    /**
-     * Vane's cache folder for an environment. $HOME before the JVM's user.home: user.home comes from the password
-     * database, so a run with HOME pointed elsewhere (CI, containers, tests) would still write into the real home.
-     */
-    static Path cacheRoot(java.util.Map<String, String> env) {
-        String vane = env.get("VANE_CACHE");
-        if (vane != null && !vane.isBlank()) return Path.of(vane);
-        String xdg = env.get("XDG_CACHE_HOME");
-        if (xdg != null && !xdg.isBlank()) return Path.of(xdg, "vane");
-        String home = env.get("HOME");
-        return Path.of(home != null && !home.isBlank() ? home : System.getProperty("user.home"), ".cache", "vane");
+        return CacheFolder.resolve().resolve("bench");
     }
 
     /** The checkpoint directory for {@code shape}, written first if it is not there yet. */
