@@ -6,10 +6,13 @@ import dev.vane.core.hook.HookPoint;
 import dev.vane.core.hook.HookPoint.Kind;
 import dev.vane.core.hook.HookTensor;
 import dev.vane.core.hook.Hooks;
+import dev.vane.core.tensor.Blas;
 import dev.vane.core.tensor.FloatTensor;
 import dev.vane.core.tensor.ComputePool;
 import dev.vane.core.tensor.Matrix;
 import dev.vane.core.tensor.VectorMath;
+
+import java.lang.foreign.MemorySegment;
 
 
 /**
@@ -242,8 +245,14 @@ final class ForwardPass {
         boolean patternHooked = hooks.has(patternPoint) || rec != null;
         // Only a pattern hook needs every probability at once; otherwise each query row is used and dropped.
         float[] pattern = patternHooked ? new float[rows * heads * columns * keyColumns] : null;
+        // Long calls (prefill, extraction, training) as matrix products; decode steps query by query.
+        boolean blocked = Blas.useForRows(columns);
         ComputePool.get().parallelFor(rows * heads, task -> {
             int r = task / heads, head = task % heads;
+            if (blocked) {
+                attendBlocked(layer, q, r, head, keyColumns, z, pattern);
+                return;
+            }
             float[] probs = probabilities(keyColumns);
             for (int col = 0; col < columns; col++) {
                 if (call.tokenIndex(r, col) < 0) continue;             // padding query: z stays zero
@@ -263,6 +272,10 @@ final class ForwardPass {
             if (rec != null) rec.probs = pattern;
             ComputePool.get().parallelFor(rows * heads, task -> {
                 int r = task / heads, head = task % heads;
+                if (blocked) {
+                    mixBlocked(layer, pattern, r, head, keyColumns, z);
+                    return;
+                }
                 float[] probs = probabilities(keyColumns);
                 for (int col = 0; col < columns; col++) {
                     if (call.tokenIndex(r, col) < 0) continue;
@@ -296,31 +309,88 @@ final class ForwardPass {
         int qOff = ((r * columns + col) * c.heads() + head) * hd;
         int query = call.tokenIndex(r, col);
         int pad = cache.paddingArray()[r];
-        boolean sliding = c.isSliding(layer);
-        float cap = c.attentionSoftcap();
         float[] keys = cache.keys[layer];
+        for (int j = 0; j < keyColumns; j++) {
+            if (visible(layer, j - pad, query)) probs[j] = VectorMath.dot(q, qOff, keys, cache.offset(r, g, j), hd);
+        }
+        softmax(layer, r, col, keyColumns, probs, 0);
+    }
+
+    /** Whether a query at token {@code query} sees the key at token {@code key}: causal, not padding, in the window. */
+    private boolean visible(int layer, int key, int query) {
+        return key >= 0 && key <= query && (!c.isSliding(layer) || key > query - c.slidingWindow());
+    }
+
+    /**
+     * Turns one query's raw dot products q.k ({@code p[off + j]} for key column j; read only where the key is
+     * visible) into its softmax probabilities in place: scaled, soft-capped, masked keys zero.
+     */
+    private void softmax(int layer, int r, int col, int keyColumns, float[] p, int off) {
+        int query = call.tokenIndex(r, col);
+        int pad = cache.paddingArray()[r];
+        float cap = c.attentionSoftcap();
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < keyColumns; j++) {
-            int key = j - pad;
-            // causal, not padding, and (sliding window w) query - w < key
-            boolean visible = key >= 0 && key <= query && (!sliding || key > query - c.slidingWindow());
-            if (!visible) {
-                probs[j] = Float.NEGATIVE_INFINITY;
+            if (!visible(layer, j - pad, query)) {
+                p[off + j] = Float.NEGATIVE_INFINITY;
                 continue;
             }
-            float s = VectorMath.dot(q, qOff, keys, cache.offset(r, g, j), hd) * c.attentionScale();
+            float s = p[off + j] * c.attentionScale();
             if (cap > 0) s = cap * (float) Math.tanh(s / cap);
-            probs[j] = s;
+            p[off + j] = s;
             max = Math.max(max, s);
         }
         double sum = 0;
         for (int j = 0; j < keyColumns; j++) {
-            float e = probs[j] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(probs[j] - max);
-            probs[j] = e;
+            float e = p[off + j] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(p[off + j] - max);
+            p[off + j] = e;
             sum += e;
         }
         float inv = (float) (1.0 / sum);
-        for (int j = 0; j < keyColumns; j++) probs[j] *= inv;
+        for (int j = 0; j < keyColumns; j++) p[off + j] *= inv;
+    }
+
+    /** Query rows per block of the blocked attention: bounds the score buffer (128 x keys floats per thread). */
+    private static final int QUERY_BLOCK = 128;
+
+    /**
+     * Attention of one (row, head) over a long call as matrix products (OpenBLAS): scores = Q K^T for a block of
+     * queries, the softmax row by row, then z = P V. Probabilities go to {@code pattern} when it is given (the
+     * values are then mixed in a second pass, after the pattern hooks), else straight into z.
+     */
+    private void attendBlocked(int layer, float[] q, int r, int head, int keyColumns, float[] z, float[] pattern) {
+        int hd = c.headDim(), heads = c.heads(), g = head / c.groupSize();
+        MemorySegment keys = MemorySegment.ofArray(cache.keys[layer]).asSlice(4L * cache.offset(r, g, 0));
+        MemorySegment values = MemorySegment.ofArray(cache.values[layer]).asSlice(4L * cache.offset(r, g, 0));
+        for (int c0 = 0; c0 < columns; c0 += QUERY_BLOCK) {
+            int n = Math.min(QUERY_BLOCK, columns - c0);
+            float[] scores = probabilities(n * keyColumns);
+            MemorySegment qs = MemorySegment.ofArray(q).asSlice(4L * ((r * columns + c0) * heads + head) * hd);
+            Blas.sgemm(false, true, n, keyColumns, hd, qs, heads * hd, keys, hd, 0f, MemorySegment.ofArray(scores), keyColumns);
+            for (int i = 0; i < n; i++) {
+                if (call.tokenIndex(r, c0 + i) < 0) {                 // padding query: no probabilities, z stays zero
+                    java.util.Arrays.fill(scores, i * keyColumns, (i + 1) * keyColumns, 0f);
+                } else {
+                    softmax(layer, r, c0 + i, keyColumns, scores, i * keyColumns);
+                }
+            }
+            if (pattern != null) {
+                System.arraycopy(scores, 0, pattern, ((r * heads + head) * columns + c0) * keyColumns, n * keyColumns);
+            } else {
+                MemorySegment zs = MemorySegment.ofArray(z).asSlice(4L * ((r * columns + c0) * heads + head) * hd);
+                Blas.sgemm(false, false, n, hd, keyColumns, MemorySegment.ofArray(scores), keyColumns, values, hd, 0f, zs,
+                        heads * hd);
+            }
+        }
+    }
+
+    /** z = P V for one (row, head) from the call's pattern (after the pattern hooks ran). */
+    private void mixBlocked(int layer, float[] pattern, int r, int head, int keyColumns, float[] z) {
+        int hd = c.headDim(), heads = c.heads(), g = head / c.groupSize();
+        MemorySegment values = MemorySegment.ofArray(cache.values[layer]).asSlice(4L * cache.offset(r, g, 0));
+        MemorySegment p = MemorySegment.ofArray(pattern).asSlice(4L * ((r * heads + head) * columns) * keyColumns);
+        MemorySegment zs = MemorySegment.ofArray(z).asSlice(4L * (r * columns * heads + head) * hd);
+        Blas.sgemm(false, false, columns, hd, keyColumns, p, keyColumns, values, hd, 0f, zs, heads * hd);
     }
 
     /** z[row, col, head] = sum_j probs[j] * value[j]. */

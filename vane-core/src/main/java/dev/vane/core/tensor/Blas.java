@@ -167,6 +167,17 @@ public final class Blas {
         };
     }
 
+    /**
+     * Whether a product with {@code rows} rows on its streaming side goes to OpenBLAS: from 32 rows on (below,
+     * the Java kernels are as fast), or always under {@link Use#ALWAYS}.
+     */
+    public static boolean useForRows(int rows) {
+        return use(rows >= MIN_ROWS);
+    }
+
+    /** From this many rows (tokens) on, OpenBLAS beats the Java kernels; below it its rate falls to theirs. */
+    static final int MIN_ROWS = 32;
+
     /** Whether OpenBLAS is loaded and chosen for (at least the large) products. */
     public static boolean enabled() {
         return use(true);

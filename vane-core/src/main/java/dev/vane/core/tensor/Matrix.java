@@ -46,10 +46,13 @@ public final class Matrix {
     private static final int GEMM_ROW_BLOCK = 64;
     /** Rows per unit of parallel work in the decode kernel. */
     private static final int GEMV_ROW_BLOCK = 16;
-    /** From this many tokens on, products go to OpenBLAS (below it, its rate falls to that of the Java kernels). */
-    static final int BLAS_MIN_TOKENS = 32;
-    /** Rows per OpenBLAS call: 128 reaches ~95% of a whole-matrix call's rate and splits evenly over threads. */
+    /** Columns of W per thread block in the transposed product. */
     private static final int BLAS_ROW_BLOCK = 128;
+    /**
+     * Most weight rows per OpenBLAS call: each call packs the whole input again, so calls are as large as the
+     * decoded-weight buffer allows (1024 x 2048 floats = 8 MB).
+     */
+    private static final int BLAS_CALL_ROWS = 1024;
     /** Rows of W decoded per OpenBLAS call in the transposed product (bounds the buffer for the vocabulary). */
     private static final int BLAS_REDUCE_BLOCK = 1024;
 
@@ -103,9 +106,15 @@ public final class Matrix {
      * column count.
      */
     public static void matmulAll(Matrix[] ms, float[] x, int tokens, float[][] outs) {
-        boolean blas = Blas.use(tokens >= BLAS_MIN_TOKENS);
+        if (Blas.useForRows(tokens)) {
+            for (int i = 0; i < ms.length; i++) {
+                if (ms[i].cols != ms[0].cols) throw new IllegalArgumentException("matrices differ in columns");
+                ms[i].blasProduct(x, tokens, outs[i]);
+            }
+            return;
+        }
         boolean gemm = tokens >= GEMM_MIN_TOKENS;
-        int block = blas ? BLAS_ROW_BLOCK : gemm ? GEMM_ROW_BLOCK : GEMV_ROW_BLOCK;
+        int block = gemm ? GEMM_ROW_BLOCK : GEMV_ROW_BLOCK;
         int[] firstBlock = new int[ms.length + 1];
         for (int i = 0; i < ms.length; i++) {
             if (ms[i].cols != ms[0].cols) throw new IllegalArgumentException("matrices differ in columns");
@@ -116,8 +125,7 @@ public final class Matrix {
             while (b >= firstBlock[i + 1]) i++;
             Matrix m = ms[i];
             int from = (b - firstBlock[i]) * block, to = Math.min(m.rows, from + block);
-            if (blas) m.blasBlock(from, to, x, tokens, outs[i]);
-            else if (gemm) m.gemmBlock(from, to, x, tokens, outs[i]);
+            if (gemm) m.gemmBlock(from, to, x, tokens, outs[i]);
             else m.gemvBlock(from, to, x, tokens, outs[i]);
         });
     }
@@ -128,7 +136,7 @@ public final class Matrix {
      * decoded once, transposed, into a float buffer and multiplied by the same micro-kernel as the forward.
      */
     public void matmulTransposed(float[] dy, int tokens, float[] dx, boolean accumulate) {
-        if (Blas.use(tokens >= BLAS_MIN_TOKENS)) {
+        if (Blas.useForRows(tokens)) {
             blasTransposed(dy, tokens, dx, accumulate);
             return;
         }
@@ -247,6 +255,19 @@ public final class Matrix {
         for (int i = 0; i < n; i++) readRow(from + i, w, i * cols);
         // 3 tokens' inputs stay in L1 while all decoded rows pass by (FloatGemm's 4 x 3 micro-kernel)
         FloatGemm.block(w, 0, n, x, 0, tokens, cols, out, from, 1, rows, false);
+    }
+
+    /**
+     * out = x W^T through OpenBLAS: one matrix at a time, its rows split evenly over the threads (a thread's
+     * share in calls of at most {@link #BLAS_CALL_ROWS} rows), so every thread has the same work and each call
+     * is large enough to amortise OpenBLAS's packing of x.
+     */
+    private void blasProduct(float[] x, int tokens, float[] out) {
+        int parts = Math.min(ComputePool.get().threads(), (rows + 7) / 8);
+        ComputePool.get().parallelFor(parts, p -> {
+            int from = (int) ((long) rows * p / parts), to = (int) ((long) rows * (p + 1) / parts);
+            for (int r = from; r < to; r += BLAS_CALL_ROWS) blasBlock(r, Math.min(to, r + BLAS_CALL_ROWS), x, tokens, out);
+        });
     }
 
     private void blasBlock(int from, int to, float[] x, int tokens, float[] out) {
