@@ -93,17 +93,23 @@ class ModelLoadTest {
                 .hasMessageContaining("[64]");
     }
 
-    @Test
-    void configEditedToDisagreeWithWeights() throws IOException {
-        Path dir = tmp.resolve("edited");
+    /** A copy of the llama2 fixture in {@code name} whose config.json has {@code from} replaced by {@code to}. */
+    private Path withConfigEdited(String name, String from, String to) throws IOException {
+        Path dir = tmp.resolve(name);
         Files.createDirectories(dir);
         try (var files = Files.list(LLAMA2)) {
             for (Path f : files.toList()) Files.copy(f, dir.resolve(f.getFileName()));
         }
         Path config = dir.resolve("config.json");
         String json = Files.readString(config);
-        assertThat(json).contains("\"intermediate_size\": 172");
-        Files.writeString(config, json.replace("\"intermediate_size\": 172", "\"intermediate_size\": 100"));
+        assertThat(json).contains(from);
+        Files.writeString(config, json.replace(from, to));
+        return dir;
+    }
+
+    @Test
+    void configEditedToDisagreeWithWeights() throws IOException {
+        Path dir = withConfigEdited("edited", "\"intermediate_size\": 172", "\"intermediate_size\": 100");
         assertThatThrownBy(() -> Model.load(dir))
                 .isInstanceOf(InvalidInputException.class)
                 .hasMessageContaining("model.layers.0.mlp.gate_proj.weight")
@@ -115,15 +121,7 @@ class ModelLoadTest {
     @ParameterizedTest
     @ValueSource(ints = {2, 4, 4000})
     void layerCountDisagreeingWithTheCheckpointIsNamed(int layers) throws IOException {
-        Path dir = tmp.resolve("layers");
-        Files.createDirectories(dir);
-        try (var files = Files.list(LLAMA2)) {
-            for (Path f : files.toList()) Files.copy(f, dir.resolve(f.getFileName()));
-        }
-        Path config = dir.resolve("config.json");
-        String json = Files.readString(config);
-        assertThat(json).contains("\"num_hidden_layers\": 3");
-        Files.writeString(config, json.replace("\"num_hidden_layers\": 3", "\"num_hidden_layers\": " + layers));
+        Path dir = withConfigEdited("layers", "\"num_hidden_layers\": 3", "\"num_hidden_layers\": " + layers);
         assertThatThrownBy(() -> Model.load(dir))
                 .isInstanceOf(InvalidInputException.class)
                 .hasMessageContaining("num_hidden_layers = " + layers)
