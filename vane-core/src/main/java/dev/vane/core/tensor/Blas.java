@@ -191,10 +191,12 @@ public final class Blas {
         chosen = use;
     }
 
+    /** What VANE_GEMM / -Dvane.gemm say, read once: every product asks. */
+    private static final Use CONFIGURED = "java".equalsIgnoreCase(setting()) ? Use.NEVER : Use.LARGE;
+
     private static Use chosen() {
         Use c = chosen;
-        if (c != null) return c;
-        return "java".equalsIgnoreCase(setting()) ? Use.NEVER : Use.LARGE;
+        return c != null ? c : CONFIGURED;
     }
 
     /** One line for reports: which kernels run and, when OpenBLAS does not, why. */
