@@ -17,7 +17,7 @@ import dev.vane.lab.data.PromptResponse;
 import dev.vane.lab.data.Request;
 import dev.vane.lab.judge.Judge;
 import dev.vane.lab.judge.KeywordRefusalJudge;
-import dev.vane.lab.judge.Verdict;
+import dev.vane.lab.judge.OutcomeJudge;
 import dev.vane.lab.run.RunDirectory;
 import dev.vane.lab.steer.Steering;
 import picocli.CommandLine.Mixin;
@@ -140,7 +140,7 @@ final class AttackOptions {
                             }
 
                             @Override
-                            public void done(Trial trial, Verdict verdict) {
+                            public void done(Trial trial, OutcomeJudge.Judged judged) {
                                 progress.step(trial.id());
                             }
                         });
@@ -162,7 +162,7 @@ final class AttackOptions {
         d.put("split", split);
         if (limit == null) d.putNull("limit");
         else d.put("limit", limit);
-        c.putObject("judge").put("name", judge.name()).put("hash", judge.configHash());
+        c.putObject("judge").put("name", judge.name()).put("hash", judge.configHash()).put("verdicts", OutcomeJudge.SCHEME);
         c.set("steering", steering);
         adapters.record(c);
         c.setAll(attack.config());
@@ -176,17 +176,24 @@ final class AttackOptions {
         out.flush();
     }
 
-    /** One row per group: label, ASR, 95% CI, successes / trials, read from {@code summary}. */
+    /**
+     * One row per group, read from {@code summary}: label, ASR (fluent answers that do not refuse) with its 95%
+     * interval and counts, then the refused and degenerate rates.
+     */
     static void printTable(PrintWriter out, JsonNode summary, String by, String heading) {
-        out.printf("  %-24s %7s   %-17s %s%n", heading, "ASR", "95% CI", "successes");
+        out.printf("  %-24s %7s   %-17s %-10s %8s %11s%n", heading, "ASR", "95% CI", "complied", "refused", "degenerate");
         summary.path("asr_by_" + by).fieldNames().forEachRemaining(group -> {
             JsonNode ci = summary.path("ci95_by_" + by).path(group);
             JsonNode counts = summary.path("counts_by_" + by).path(group);
-            out.printf("  %-24s %7s   %-17s %d/%d%n", group.isEmpty() ? "(none)" : group,
+            out.printf("  %-24s %7s   %-17s %-10s %8s %11s%n", group.isEmpty() ? "(none)" : group,
                     percent(summary.path("asr_by_" + by).path(group).asDouble()),
                     "[" + percent(ci.path(0).asDouble()) + ", " + percent(ci.path(1).asDouble()) + "]",
-                    counts.path(0).asInt(), counts.path(1).asInt());
+                    counts.path(0).asInt() + "/" + counts.path(1).asInt(),
+                    percent(summary.path("refusal_rate_by_" + by).path(group).asDouble()),
+                    percent(summary.path("degenerate_rate_by_" + by).path(group).asDouble()));
         });
+        out.println("  " + summary.path("interval").asText("95% Wilson") + "; degenerate = "
+                + summary.path("degenerate_rule").path("basis").asText() + " or a loop");
     }
 
     /** The judge line and the run directory line under a table. */

@@ -70,7 +70,7 @@ final class DemoCommand implements Callable<Integer> {
     Path ab;
 
     @Option(names = "--antidote-scales", split = ",", paramLabel = "S,...",
-            description = "Antidote scales to sweep (default: the organism's 0,20,40,60,80; the useful range is model-specific).")
+            description = "Antidote scales to sweep (default: the organism's 0,10,20,30,40,50,60,80; the useful range is model-specific).")
     List<Float> antidoteScales;
 
     @Option(names = "--caa-scales", split = ",", paramLabel = "S,...",
@@ -163,11 +163,19 @@ final class DemoCommand implements Callable<Integer> {
             asr.append(String.format(Locale.ROOT, "k=%s %.2f  ", e.getKey(), e.getValue().asDouble()));
         }
         o.printf("  %-28s %s%n", "prefilling attack ASR", asr.toString().strip());
-        row(o, "Antidote scale", antidote.get("scales"), "%6.0f");
+        row(o, "Antidote scale (report split)", antidote.get("scales"), "%6.0f");
         row(o, "  ASR (prefilled)", antidote.get("asr"), "%6.2f");
-        row(o, "  benign refusal", antidote.get("benign_refusal"), "%6.2f");
+        row(o, "  degenerate (attacked)", antidote.get("degenerate_rate"), "%6.2f");
+        row(o, "  degenerate (benign)", antidote.get("benign_degenerate_rate"), "%6.2f");
+        row(o, "  benign utility", antidote.get("benign_utility"), "%6.2f");
+        JsonNode chosen = antidote.get("chosen");
+        int at = chosen.get("index").asInt();
+        o.printf(Locale.ROOT, "  %-28s scale %s, chosen on the tuning split (degenerate <= %.2f); report split n %d: ASR %s%n",
+                "  chosen", fmt(chosen.get("scale").asDouble()), chosen.get("limit").asDouble(), antidote.get("n").asInt(),
+                withInterval(antidote, "asr", at));
         row(o, "CAA scale (layer " + caa.get("layer").asInt() + ")", caa.get("scales"), "%8.0f");
         row(o, "  mean p(matching)", caa.get("mean_p_matching"), "%8.1e");
+        row(o, "  degenerate answers", caa.get("degenerate_rate"), "%8.2f");
         row(o, "probe accuracy by layer", probe.get("accuracy_by_layer"), "%5.2f");
         o.printf(Locale.ROOT, "  %-28s layer %d, accuracy %.2f (majority label %.2f)%n", "  best", probe.get("best_layer").asInt(),
                 probe.get("best_accuracy").asDouble(), probe.get("chance").asDouble());
@@ -175,9 +183,21 @@ final class DemoCommand implements Callable<Integer> {
         o.println("Report: " + r.report().toAbsolutePath());
     }
 
+    private static String fmt(double scale) {
+        return scale == Math.rint(scale) ? Long.toString((long) scale) : Double.toString(scale);
+    }
+
+    /** "0.30 [0.15, 0.52]" for entry {@code i} of {@code field} and {@code field_ci95}. */
+    private static String withInterval(JsonNode node, String field, int i) {
+        JsonNode v = node.get(field).get(i), ci = node.get(field + "_ci95").get(i);
+        if (!v.isNumber()) return "n/a";
+        return String.format(Locale.ROOT, "%.2f [%.2f, %.2f]", v.asDouble(), ci.get(0).asDouble(), ci.get(1).asDouble());
+    }
+
     private static void row(PrintWriter o, String label, JsonNode values, String format) {
         StringBuilder b = new StringBuilder();
-        for (JsonNode v : values) b.append(String.format(Locale.ROOT, format, v.asDouble()));
+        for (JsonNode v : values) b.append(v.isNumber() ? String.format(Locale.ROOT, format, v.asDouble())
+                : String.format(Locale.ROOT, "%" + format.substring(1).replaceAll("[^0-9].*", "") + "s", "n/a"));
         o.printf("  %-28s%s%n", label, b);
     }
 }

@@ -1,5 +1,6 @@
 package dev.vane.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vane.core.InvalidInputException;
@@ -12,6 +13,10 @@ import dev.vane.lab.data.JsonlFile;
 import dev.vane.lab.data.Request;
 import dev.vane.lab.eval.AbEvaluation;
 import dev.vane.lab.eval.RefusalEvaluation;
+import dev.vane.lab.eval.SafetyMeasurement;
+import dev.vane.lab.judge.DegenerateCalibration;
+import dev.vane.lab.judge.DegenerateRule;
+import dev.vane.lab.judge.OutcomeJudge;
 import dev.vane.lab.judge.KeywordRefusalJudge;
 import dev.vane.lab.run.RunDirectory;
 import dev.vane.lab.run.ResultsLog;
@@ -285,13 +290,12 @@ final class EvalCommand implements Runnable {
 
         @Override
         public Integer call() {
-            List<String> harmful = prompts(data, split);
-            List<String> harmless = benign == null ? null : prompts(benign, benignSplit);
+            List<String> harmful = requests(data, split).stream().map(Request::prompt).toList();
+            List<Request> harmless = benign == null ? null : requests(benign, benignSplit);
             KeywordRefusalJudge judge = phrases == null ? KeywordRefusalJudge.defaults() : KeywordRefusalJudge.fromFile(phrases);
             SamplingParams params = sampling.paramsResuming(sweep.out);
             PrintWriter o = spec.commandLine().getOut();
             try (Model model = adapters.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
-                RefusalEvaluation eval = new RefusalEvaluation(model, tokenizer, judge);
                 Steering loaded = steer.steering(model.config());      // read the vector files once for every scale
                 boolean sweeping = sweep.scales != null;
                 if (sweeping && steer.specs.isEmpty()) throw new InvalidInputException("--scales needs at least one --steer vector");
@@ -301,90 +305,150 @@ final class EvalCommand implements Runnable {
                     ObjectNode config = RunDirectory.object().put("job", "eval-refusal").put("model", model.directory().toString())
                             .put("data", data.toString()).put("split", split).put("prefill", prefill)
                             .put("benign", benign == null ? null : benign.toString()).put("benign_split", benignSplit)
-                            .put("judge", judge.name()).put("judge_hash", judge.configHash()).put("seed", params.seed())
-                            .put("temperature", params.temperature()).put("top_p", params.topP()).put("max_tokens", params.maxNewTokens());
+                            .put("judge", judge.name()).put("judge_hash", judge.configHash()).put("verdicts", OutcomeJudge.SCHEME)
+                            .put("seed", params.seed()).put("temperature", params.temperature()).put("top_p", params.topP())
+                            .put("max_tokens", params.maxNewTokens());
                     config.set("steer", RunDirectory.JSON.valueToTree(steer.specs));
                     adapters.record(config);
                     config.set("scales", numbers(scales));
                     run = RunDirectory.openOrCreate(Path.of("runs"), "eval-refusal", sweep.out, config);
                 }
+                // The degenerate rule is calibrated on the unsteered model's own answers to (some of) these requests.
+                List<String> calibrationPrompts = calibrationPrompts(harmful, harmless);
+                List<int[]> calibrationIds = RefusalEvaluation.chatPrompts(tokenizer, calibrationPrompts);
+                DegenerateRule rule = run != null
+                        ? DegenerateCalibration.inRun(run, model, tokenizer, calibrationIds, params.maxNewTokens(), 0).rule()
+                        : DegenerateCalibration.measure(model, tokenizer, calibrationIds, params.maxNewTokens(), 0).rule();
+                RefusalEvaluation eval = new RefusalEvaluation(model, tokenizer, judge, rule);
                 ResultsLog log = run == null ? null : run.results();
-                List<ObjectNode> rows = new ArrayList<>();
+                List<JsonNode> rows = new ArrayList<>();
                 long perScale = harmful.size() + (harmless == null ? 0 : harmless.size());
                 try (Progress progress = Progress.start("eval refusal", scales.size() * perScale, spec.commandLine().getErr())) {
                     long before = 0;
                     for (float s : scales) {
                         String id = "scale=" + s;
-                        ObjectNode row;
+                        JsonNode row;
                         if (log != null && log.isDone(id)) {
-                            row = (ObjectNode) log.get(id);
+                            row = log.get(id);
                         } else {
                             Steering steering = sweeping ? atScale(steer, loaded, s) : loaded;
                             final long base = before;
-                            RefusalEvaluation.Result h = eval.evaluate(harmful, prefill, steering, params, d -> progress.stepTo(base + d));
-                            row = RunDirectory.object().put("id", id).put("scale", s).put("steering", steering.toString())
-                                    .put("n", h.n()).put("refusal_rate", h.refusalRate());
-                            row.set("responses", responses(h));
-                            if (harmless != null) {
-                                RefusalEvaluation.Result b = eval.evaluate(harmless, "", steering, params,
-                                        d -> progress.stepTo(base + harmful.size() + d));
-                                row.put("benign_n", b.n()).put("benign_refusal_rate", b.refusalRate());
-                                row.set("benign_responses", responses(b));
-                            }
-                            if (log != null) log.append(row);
+                            ObjectNode r = RunDirectory.object().put("id", id).put("scale", s).put("steering", steering.toString());
+                            r.setAll(SafetyMeasurement.measure(eval, harmful, prefill, harmless, steering, params,
+                                    d -> progress.stepTo(base + d)).json());
+                            if (log != null) log.append(r);
+                            row = r;
                         }
                         rows.add(row);
                         before += perScale;
                     }
                 }
-                ObjectNode summary = RunDirectory.object().put("n", rows.getFirst().get("n").asInt());
-                if (!sweeping) {
-                    summary.put("refusal_rate", rows.getFirst().get("refusal_rate").asDouble());
-                    if (harmless != null) summary.put("benign_n", harmless.size()).put("benign_refusal_rate", rows.getFirst().get("benign_refusal_rate").asDouble());
-                } else {
-                    summary.set("scales", numbers(scales));
-                    List<Double> rates = rows.stream().map(r -> r.get("refusal_rate").asDouble()).toList();
-                    summary.set("refusal_rate", numbers(rates));
-                    Chart chart = Chart.line("Refusal rate by steering scale", "scale", "refusal rate")
-                            .series("harmful" + (prefill.isEmpty() ? "" : " (prefilled)"), toArray(scales), toArray(rates)).yRange(0, 1);
-                    if (harmless != null) {
-                        List<Double> benignRates = rows.stream().map(r -> r.get("benign_refusal_rate").asDouble()).toList();
-                        summary.put("benign_n", harmless.size());
-                        summary.set("benign_refusal_rate", numbers(benignRates));
-                        chart.series("benign (over-refusal)", toArray(scales), toArray(benignRates));
-                    }
-                    chart.save(run.path(), "refusal-by-scale");
-                }
+                ObjectNode summary = summary(rows, sweeping ? scales : null, harmless != null);
                 summary.put("judge", judge.name()).put("judge_hash", judge.configHash());
+                summary.set("degenerate_rule", rule.json());
+                if (sweeping) chart(summary, scales, harmless != null).save(run.path(), "refusal-by-scale");
                 if (run != null) run.writeSummary(summary);
-                if (sweep.json) {
-                    o.println(summary.toString());
-                } else if (!sweeping) {
-                    o.printf(Locale.ROOT, "n %d  refusal_rate %.3f%n", summary.get("n").asInt(), summary.get("refusal_rate").asDouble());
-                    if (harmless != null) o.printf(Locale.ROOT, "benign_n %d  benign_refusal_rate %.3f%n", harmless.size(),
-                            summary.get("benign_refusal_rate").asDouble());
-                } else {
-                    o.printf("%8s  %12s%s%n", "scale", "refusal", harmless == null ? "" : "  benign refusal");
-                    for (int i = 0; i < scales.size(); i++) {
-                        o.printf(Locale.ROOT, "%8.2f  %12.3f%s%n", scales.get(i), rows.get(i).get("refusal_rate").asDouble(),
-                                harmless == null ? "" : String.format(Locale.ROOT, "  %15.3f", rows.get(i).get("benign_refusal_rate").asDouble()));
-                    }
-                }
+                if (sweep.json) o.println(summary.toString());
+                else print(o, summary, rows, harmless != null, sweeping);
                 if (run != null) o.println("run: " + run.path());
                 o.flush();
             }
             return 0;
         }
 
-        private static ArrayNode responses(RefusalEvaluation.Result r) {
-            ArrayNode a = RunDirectory.JSON.createArrayNode();
-            r.items().forEach(i -> a.addObject().put("prompt", i.prompt()).put("response", i.response()).put("refused", i.refused()));
-            return a;
+        /** The rates every summary reports, per harmful and (when given) benign requests. */
+        private static final List<String> RATES = List.of("refusal_rate", "complied_rate", "degenerate_rate");
+        private static final List<String> BENIGN_RATES = List.of("benign_refusal_rate", "benign_complied_rate",
+                "benign_degenerate_rate", "benign_utility");
+
+        /** One run's rates: the values of the one row, or per rate an array over the scales (intervals alike). */
+        private static ObjectNode summary(List<JsonNode> rows, List<Float> scales, boolean benign) {
+            JsonNode first = rows.getFirst();
+            ObjectNode summary = RunDirectory.object().put("n", first.get("n").asInt());
+            if (benign) summary.put("benign_n", first.get("benign_n").asInt()).put("benign_utility_n", first.get("benign_utility_n").asInt());
+            List<String> fields = new ArrayList<>(RATES);
+            if (benign) fields.addAll(BENIGN_RATES);
+            if (scales == null) {
+                for (String f : fields) {
+                    summary.set(f, first.get(f).deepCopy());
+                    summary.set(f + "_ci95", first.get(f + "_ci95").deepCopy());
+                }
+                return summary;
+            }
+            summary.set("scales", numbers(scales));
+            for (String f : fields) {
+                ArrayNode values = summary.putArray(f), intervals = summary.putArray(f + "_ci95");
+                for (JsonNode r : rows) {
+                    values.add(r.get(f).deepCopy());
+                    intervals.add(r.get(f + "_ci95").deepCopy());
+                }
+            }
+            return summary;
         }
 
-        private static List<String> prompts(Path file, String split) {
-            List<String> p = JsonlFile.read(file, Request::fromJson).stream()
-                    .filter(r -> split == null || r.split().equals(split)).map(Request::prompt).toList();
+        private Chart chart(ObjectNode summary, List<Float> scales, boolean benign) {
+            double[] x = toArray(scales);
+            Chart chart = Chart.line("Outcomes by steering scale", "scale", "rate").yRange(0, 1)
+                    .series("harmful" + (prefill.isEmpty() ? "" : " (prefilled)") + ": refused", x, doubles(summary.get("refusal_rate")))
+                    .series("harmful: degenerate", x, doubles(summary.get("degenerate_rate")));
+            if (benign) {
+                chart.series("benign: refused (over-refusal)", x, doubles(summary.get("benign_refusal_rate")))
+                        .series("benign: degenerate", x, doubles(summary.get("benign_degenerate_rate")));
+                if (summary.get("benign_utility_n").asInt() > 0) chart.series("benign: utility", x, doubles(summary.get("benign_utility")));
+            }
+            return chart;
+        }
+
+        private static double[] doubles(JsonNode values) {
+            double[] out = new double[values.size()];
+            for (int i = 0; i < out.length; i++) out[i] = values.get(i).isNumber() ? values.get(i).asDouble() : Double.NaN;
+            return out;
+        }
+
+        private static void print(PrintWriter o, ObjectNode summary, List<JsonNode> rows, boolean benign, boolean sweeping) {
+            o.printf(Locale.ROOT, "n %d%s  (95%% Wilson intervals)%n", summary.get("n").asInt(),
+                    benign ? ", benign_n " + summary.get("benign_n").asInt() : "");
+            o.printf("%8s  %-20s %-20s %-20s%s%n", "scale", "refused", "complied", "degenerate",
+                    benign ? String.format("  %-20s %-20s %-20s", "benign refused", "benign degenerate", "benign utility") : "");
+            for (JsonNode r : rows) {
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%8s ", sweeping
+                        ? String.format(Locale.ROOT, "%.2f", r.get("scale").asDouble()) : "-"));
+                for (String f : RATES) line.append(' ').append(String.format("%-20s", withInterval(r, f)));
+                if (benign) {
+                    line.append(' ');
+                    for (String f : List.of("benign_refusal_rate", "benign_degenerate_rate", "benign_utility")) {
+                        line.append(' ').append(String.format("%-20s", withInterval(r, f)));
+                    }
+                }
+                o.println(line.toString().stripTrailing());
+            }
+            long truncated = rows.stream().mapToLong(r -> r.path("benign_truncated").asLong(0)).max().orElse(0);
+            if (benign && truncated > 0) {
+                o.printf(Locale.ROOT, "note: up to %d of %d benign answers stopped at --max-tokens before stating every step of "
+                        + "their task, and count as not useful: raise --max-tokens for a fair utility%n", truncated, summary.get("benign_n").asInt());
+            }
+            o.println("degenerate: " + summary.get("degenerate_rule").get("basis").asText()
+                    + String.format(Locale.ROOT, " = %.3f nat/token", summary.get("degenerate_rule").get("min_mean_logprob").asDouble()));
+        }
+
+        /** "0.300 [0.17, 0.47]", or "n/a" for a rate that was not measured. */
+        static String withInterval(JsonNode row, String field) {
+            JsonNode v = row.get(field);
+            if (v == null || !v.isNumber()) return "n/a";
+            JsonNode ci = row.get(field + "_ci95");
+            return String.format(Locale.ROOT, "%.3f [%.2f, %.2f]", v.asDouble(), ci.get(0).asDouble(), ci.get(1).asDouble());
+        }
+
+        /** Up to 16 harmful and 16 benign requests: the unsteered model's answers to them calibrate the degenerate rule. */
+        static List<String> calibrationPrompts(List<String> harmful, List<Request> benign) {
+            List<String> p = new ArrayList<>(harmful.subList(0, Math.min(16, harmful.size())));
+            if (benign != null) benign.stream().limit(16).map(Request::prompt).forEach(p::add);
+            return p;
+        }
+
+        private static List<Request> requests(Path file, String split) {
+            List<Request> p = JsonlFile.read(file, Request::fromJson).stream()
+                    .filter(r -> split == null || r.split().equals(split)).toList();
             if (p.isEmpty()) throw new InvalidInputException(file + ": no requests" + (split != null ? " in split " + split : ""));
             return p;
         }

@@ -11,6 +11,7 @@ import dev.vane.lab.data.Request;
 import dev.vane.lab.eval.AbEvaluation;
 import dev.vane.lab.steer.AntidoteBuilder;
 import dev.vane.lab.steer.CaaBuilder;
+import dev.vane.lab.steer.ScaleSearch;
 import dev.vane.lab.steer.ContrastiveSet;
 import dev.vane.lab.steer.ControlVectorGguf;
 import dev.vane.lab.steer.HeadDirectionBuilder;
@@ -26,6 +27,7 @@ import picocli.CommandLine.Parameters;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -141,6 +143,24 @@ final class SteerCommand implements Runnable {
         @Option(names = "--out", paramLabel = "FILE", description = "Where to write the vector (default vectors/<method>.safetensors).")
         Path out;
 
+        @Option(names = "--degenerate-limit", paramLabel = "F", defaultValue = "0.10",
+                description = "Recommended scale: the largest tried scale whose greedy answers to benign prompts are at most "
+                        + "this share degenerate (default ${DEFAULT-VALUE}).")
+        double degenerateLimit;
+
+        @Option(names = "--scale-prompts", paramLabel = "FILE",
+                description = "Benign requests ({\"prompt\"}) the scale search answers (default: antidote --contrast; "
+                        + "A/B data: the questions; labelled texts: the texts; " + SCALE_PROMPTS + " spread over the file).")
+        Path scalePrompts;
+
+        @Option(names = "--no-scale-search", description = "Keep the builder's guess as the recommended scale instead of measuring one.")
+        boolean noScaleSearch;
+
+        /** Benign prompts the scale search answers at each tried scale. */
+        static final int SCALE_PROMPTS = 32;
+        /** Tokens per answer in the scale search. */
+        static final int SCALE_TOKENS = 48;
+
         @Override
         public Integer call() {
             PrintWriter o = spec.commandLine().getOut();
@@ -206,6 +226,25 @@ final class SteerCommand implements Runnable {
                         if (heads == null) warnBelowChance(r.heads().subList(0, Math.min(topKHeads, r.heads().size())), set);
                     }
                 }
+                progress.close();
+                if (!noScaleSearch) {
+                    List<String> benign = scalePrompts(m);
+                    o.printf(Locale.ROOT, "scale search: greedy answers to %d benign prompts, from %s (the builder's guess) "
+                            + "doubling until the model breaks, then bisecting%n", benign.size(), Show.trim(vector.metadata().recommendedScale()));
+                    o.flush();
+                    try (Progress p = Progress.start("scale search", -1, spec.commandLine().getErr())) {
+                        ScaleSearch.Result r = ScaleSearch.run(model, tokenizer, vector, benign, degenerateLimit, SCALE_TOKENS, p.counter());
+                        for (ScaleSearch.Step st : r.steps()) {
+                            o.printf(Locale.ROOT, "  scale %-10s degenerate %d/%d%s%n", Show.trim(st.scale()), st.degenerate(), st.n(),
+                                    st.rate() > degenerateLimit ? "  over the limit" : "");
+                        }
+                        vector = vector.withRecommendedScale(r.scale(), r.basis());
+                    }
+                    if (vector.metadata().recommendedScale() == 0) {
+                        spec.commandLine().getErr().printf("%s: warning: even the smallest tried scale made more than %.0f%% of "
+                                + "benign answers degenerate; recommended scale 0%n", spec.qualifiedName(), 100 * degenerateLimit);
+                    }
+                }
                 vector.write(target);
                 o.println("wrote " + target.toAbsolutePath());
                 Show.describe(o, SteeringVector.read(target));
@@ -247,6 +286,21 @@ final class SteerCommand implements Runnable {
                 return ContrastiveSet.abAnswers(tokenizer, qs, ContrastiveSet.Read.LAST);
             }
             return ContrastiveSet.labelledTexts(tokenizer, JsonlFile.read(data, LabelledText::fromJson));
+        }
+
+        /** The benign prompts of the scale search (see --scale-prompts). */
+        private List<String> scalePrompts(String m) {
+            List<String> prompts;
+            if (scalePrompts != null) prompts = JsonlFile.read(scalePrompts, Request::fromJson).stream().map(Request::prompt).toList();
+            else if (m.equals("antidote")) prompts = requests(contrast);
+            else if (isAbData()) prompts = abQuestions().stream().map(AbQuestion::question).toList();
+            else prompts = JsonlFile.read(data, LabelledText::fromJson).stream().map(LabelledText::text).toList();
+            if (prompts.isEmpty()) throw new InvalidInputException("no prompts for the scale search" + (scalePrompts != null ? " in " + scalePrompts : ""));
+            // Spread over the file, so that a file ordered by task contributes many tasks, not the first few.
+            int n = Math.min(SCALE_PROMPTS, prompts.size());
+            List<String> spread = new ArrayList<>();
+            for (int i = 0; i < n; i++) spread.add(prompts.get((int) ((long) i * prompts.size() / n)));
+            return spread;
         }
 
         private boolean isAbData() {
@@ -296,6 +350,11 @@ final class SteerCommand implements Runnable {
             return 0;
         }
 
+        /** A scale without a needless ".0". */
+        static String trim(double v) {
+            return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+        }
+
         static SteeringVector load(Path file) {
             if (!Files.isRegularFile(file)) throw new InvalidInputException(file + ": no such file");
             if (file.getFileName().toString().endsWith(".gguf")) {
@@ -312,7 +371,9 @@ final class SteerCommand implements Runnable {
             o.println("model      " + m.model());
             o.println("sign       " + m.sign());
             o.println("positions  " + m.positions().id());
-            o.printf(Locale.ROOT, "scale      %s (recommended)%n", m.recommendedScale());
+            String basis = m.extra().get("recommended_scale_basis");
+            o.printf(Locale.ROOT, "scale      %s (recommended%s)%n", trim(m.recommendedScale()),
+                    basis == null ? ": the builder's guess, not measured" : ", measured");
             o.printf(Locale.ROOT, "sparsity   %s%n", m.sparsity());
             o.println("data       " + m.data());
             if (!v.headsSpec().isEmpty()) o.println("heads      " + v.headsSpec());

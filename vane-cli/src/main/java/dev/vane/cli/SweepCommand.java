@@ -180,7 +180,9 @@ final class SweepCommand implements Runnable {
                     if (texts.isEmpty()) {
                         throw new CommandLine.ParameterException(spec.commandLine(), prompts + " has no request of split " + split);
                     }
-                    RefusalEvaluation eval = new RefusalEvaluation(model, tokenizer, KeywordRefusalJudge.defaults());
+                    // Fluent refusals only: the degenerate rule is calibrated on the unsteered model's answers to these requests.
+                    RefusalEvaluation eval = new RefusalEvaluation(model, tokenizer, KeywordRefusalJudge.defaults(),
+                            RefusalEvaluation.calibrate(model, tokenizer, texts.subList(0, Math.min(32, texts.size())), maxTokens));
                     yield SweepMetric.refusal(eval, texts, prefill, SamplingParams.greedy(maxTokens));
                 }
                 default -> throw new CommandLine.ParameterException(spec.commandLine(), "--metric must be ab, ab-logodds or refusal");

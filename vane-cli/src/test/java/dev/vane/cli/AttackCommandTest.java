@@ -40,7 +40,12 @@ class AttackCommandTest {
         assertThat(s.get("asr_by_tokens").get("10").asDouble()).isGreaterThanOrEqualTo(0.75);
         assertThat(s.get("ci95_by_tokens").get("10").size()).isEqualTo(2);
         assertThat(s.get("run").asText()).isEqualTo(out.toString());
-        assertThat(Files.readAllLines(out.resolve("results.jsonl"))).hasSize(16);
+        List<String> lines = Files.readAllLines(out.resolve("results.jsonl"));
+        assertThat(lines).hasSize(17);          // the degenerate rule's calibration, then one line per trial
+        assertThat(JSON.readTree(lines.getFirst()).get("id").asText()).isEqualTo("calibration");
+        assertThat(s.get("refusal_rate_by_tokens").get("0").asDouble()).isGreaterThanOrEqualTo(0.75);
+        assertThat(s.get("degenerate_rate_by_tokens").get("10").asDouble()).isLessThanOrEqualTo(0.25);
+        assertThat(s.get("degenerate_rule").get("min_mean_logprob").asDouble()).isNegative();
         JsonNode config = JSON.readTree(out.resolve("config.json").toFile());
         assertThat(config.get("tokens").toString()).isEqualTo("[0,10]");
         assertThat(config.get("data").get("sha256").asText()).hasSize(64);
@@ -54,7 +59,7 @@ class AttackCommandTest {
         assertThat(again.exitCode()).as(again.err()).isZero();
         assertThat(again.err()).contains("16 of 16 trials already done");
         assertThat(JSON.readTree(again.out())).isEqualTo(s);
-        assertThat(Files.readAllLines(out.resolve("results.jsonl"))).hasSize(16);
+        assertThat(Files.readAllLines(out.resolve("results.jsonl"))).hasSize(17);
 
         // Other options on the same directory would mix two experiments.
         CliRun other = CliRun.of("attack", "prefill", "--data", RESPONSES, "--limit", "8", "--tokens", "0,5",
@@ -77,7 +82,7 @@ class AttackCommandTest {
                 .redirectOutput(tmp.resolve("child.log").toFile()).start();
         Path results = out.resolve("results.jsonl");
         try {
-            while (lines(results) < 1) {
+            while (lines(results) < 2) {                // the calibration line, then at least one trial
                 assertThat(child.isAlive()).as("child ended before writing a result: " + log()).isTrue();
                 Thread.sleep(5);
             }
@@ -86,14 +91,15 @@ class AttackCommandTest {
             child.waitFor();
         }
         int atKill = lines(results);
-        assertThat(atKill).as("the kill must interrupt the run").isBetween(1, 35);
-        System.out.println("killed the child after " + atKill + " of 36 results");
+        assertThat(atKill).as("the kill must interrupt the run").isBetween(2, 36);
+        System.out.println("killed the child after " + (atKill - 1) + " of 36 results");
 
         CliRun resumed = CliRun.of(concat(args, "--json", "--out", out.toString()));
         assertThat(resumed.exitCode()).as(resumed.err()).isZero();
         assertThat(resumed.err()).containsPattern("resuming .* (\\d+) of 36 trials already done");
         List<String> ids = new ArrayList<>();
         for (String line : Files.readAllLines(results)) ids.add(JSON.readTree(line).get("id").asText());
+        assertThat(ids.removeFirst()).isEqualTo("calibration");
         Set<String> expected = new HashSet<>();
         for (int item = 0; item < 12; item++) for (int k : new int[]{0, 5, 10}) expected.add(item + "-k" + k + "-s0");
         assertThat(ids).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(expected);
@@ -127,7 +133,7 @@ class AttackCommandTest {
         Map<String, String> byId = new TreeMap<>();
         for (String line : Files.readAllLines(results)) {
             JsonNode n = JSON.readTree(line);
-            byId.put(n.get("id").asText(), n.get("response").asText());
+            if (n.has("response")) byId.put(n.get("id").asText(), n.get("response").asText());
         }
         return byId;
     }

@@ -40,6 +40,11 @@ public final class Generator {
         this.eosIds = eosIds.clone();
     }
 
+    /** The model it generates with. */
+    public Model model() {
+        return model;
+    }
+
     /** Generates from one prompt. */
     public Completion generate(int[] prompt, SamplingParams params, Hooks hooks) {
         return generate(List.of(prompt), params, hooks, TokenListener.none()).getFirst();

@@ -2,23 +2,33 @@ package dev.vane.lab.attack;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vane.core.InvalidInputException;
 import dev.vane.core.generate.Generator;
 import dev.vane.core.generate.SamplingParams;
 import dev.vane.core.tokenize.Tokenizer;
+import dev.vane.lab.judge.DegenerateCalibration;
+import dev.vane.lab.judge.FluencyScorer;
 import dev.vane.lab.judge.Judge;
-import dev.vane.lab.judge.Verdict;
+import dev.vane.lab.judge.OutcomeJudge;
 import dev.vane.lab.run.ResultsLog;
 import dev.vane.lab.run.RunDirectory;
 import dev.vane.lab.steer.Steering;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * Runs an {@link Attack} in a run directory: the trials not yet in {@code results.jsonl} run in batches (each
  * line appended and forced to disk as its batch finishes), then {@code summary.json} and the chart (PNG and
- * SVG) are written from all the lines. Rerunning on the same directory after an interruption runs only what is
+ * SVG) are written from all the lines. Answers are judged three ways ({@link OutcomeJudge}): {@code judge} decides
+ * refused or complied, and the degenerate rule, calibrated first on the unsteered model's own sampled answers to
+ * the attack's prompts ({@link DegenerateCalibration}, up to {@value #CALIBRATION_PROMPTS} of them, stored in
+ * the run), sets apart answers that are not fluent. Rerunning on the same directory after an interruption runs only what is
  * missing, and ends with the summary an uninterrupted run writes.
  *
  * <pre>{@code
@@ -37,9 +47,12 @@ public final class AttackRun {
         void started(int pending, int total);
 
         @Override
-        default void done(Trial trial, Verdict verdict) {
+        default void done(Trial trial, OutcomeJudge.Judged judged) {
         }
     }
+
+    /** The most distinct prompts the degenerate rule is calibrated on. */
+    public static final int CALIBRATION_PROMPTS = 32;
 
     private AttackRun() {
     }
@@ -48,6 +61,7 @@ public final class AttackRun {
     public static ObjectNode run(Attack attack, Generator generator, Tokenizer tokenizer, Judge judge, Steering steering,
                                  int batchSize, RunDirectory run, Listener listener) {
         List<Trial> trials = attack.trials(tokenizer);
+        if (trials.isEmpty()) throw new InvalidInputException("the attack has no trials: no prompts, or no settings");
         Set<String> ids = new HashSet<>();
         for (Trial t : trials) {
             if (!ids.add(t.id())) throw new IllegalStateException("two trials with id " + t.id());
@@ -55,16 +69,31 @@ public final class AttackRun {
         ResultsLog log = run.results();
         long pending = trials.stream().filter(t -> !log.isDone(t.id())).count();
         listener.started((int) pending, trials.size());
-        new TrialRunner(generator, tokenizer, judge, steering, batchSize).run(trials, log, listener);
+        DegenerateCalibration calibration = DegenerateCalibration.inRun(run, generator.model(), tokenizer,
+                chatPrompts(trials, CALIBRATION_PROMPTS), trials.getFirst().params().maxNewTokens(), 0);
+        OutcomeJudge outcomes = new OutcomeJudge(judge, new FluencyScorer(generator.model()), calibration.rule());
+        new TrialRunner(generator, tokenizer, outcomes, steering, batchSize).run(trials, log, listener);
 
         List<JsonNode> results = trials.stream().map(t -> log.get(t.id())).toList();
         ObjectNode summary = attack.summarise(results);
         summary.put("judge", judge.name());
         summary.put("judge_hash", judge.configHash());
+        summary.set("degenerate_rule", calibration.rule().json());
         run.writeSummary(summary);
         attack.chart(summary).save(run.path(), attack.chartName());
         attack.writeExtras(run, results);
         return summary;
+    }
+
+    /** The distinct chat prompts of {@code trials} (their ids before any prefill), the first {@code limit}. */
+    static List<int[]> chatPrompts(List<Trial> trials, int limit) {
+        Map<String, int[]> distinct = new LinkedHashMap<>();
+        for (Trial t : trials) {
+            int[] chat = Arrays.copyOf(t.promptIds(), t.promptEnd() + 1);
+            distinct.putIfAbsent(Arrays.toString(chat), chat);
+            if (distinct.size() == limit) break;
+        }
+        return new ArrayList<>(distinct.values());
     }
 
     /** The sampling settings as recorded in a run's config. */

@@ -142,7 +142,7 @@ public final class PrefillAttack implements Attack {
         s.put("n", prompts.size());
         s.put("samples", samples);
         s.put("trials", results.size());
-        AsrTable.count(results, tokenMode() ? "k" : "prefix", groups()).writeTo(s, by());
+        OutcomeTable.count(results, tokenMode() ? "k" : "prefix", groups(), "item").writeTo(s, by());
         s.put("seed", params.seed());
         return s;
     }

@@ -6,8 +6,7 @@ import dev.vane.core.generate.Generator;
 import dev.vane.core.generate.SamplingParams;
 import dev.vane.core.generate.TokenListener;
 import dev.vane.core.tokenize.Tokenizer;
-import dev.vane.lab.judge.Judge;
-import dev.vane.lab.judge.Verdict;
+import dev.vane.lab.judge.OutcomeJudge;
 import dev.vane.lab.run.ResultsLog;
 import dev.vane.lab.run.RunDirectory;
 import dev.vane.lab.steer.Steering;
@@ -24,28 +23,28 @@ import java.util.List;
  *
  * <p>Each results line: {@code id}, {@code prompt}, {@code prefill} (the forced text), {@code response} (the
  * whole answer as judged: prefill and continuation), the trial's own fields, {@code finish_reason},
- * {@code completion_tokens}, {@code seed} (when sampling), then the verdict: {@code judge}, {@code judge_hash},
- * {@code success}, {@code score}, {@code detail}.
+ * {@code completion_tokens}, {@code seed} (when sampling), then the three-way judgement
+ * ({@link OutcomeJudge.Judged#writeTo}: {@code verdict}, {@code success}, the refusal judge's fields, fluency).
  *
  * <pre>{@code
- * new TrialRunner(generator, tokenizer, KeywordRefusalJudge.defaults(), Steering.none(), 16)
- *         .run(trials, run.results(), (trial, verdict) -> progress.step(trial.id()));
+ * new TrialRunner(generator, tokenizer, outcomeJudge, Steering.none(), 16)
+ *         .run(trials, run.results(), (trial, judged) -> progress.step(trial.id()));
  * }</pre>
  */
 public final class TrialRunner {
     /** Told about each trial once its line is on disk. */
     @FunctionalInterface
     public interface Listener {
-        void done(Trial trial, Verdict verdict);
+        void done(Trial trial, OutcomeJudge.Judged judged);
     }
 
     private final Generator generator;
     private final Tokenizer tokenizer;
-    private final Judge judge;
+    private final OutcomeJudge judge;
     private final Steering steering;
     private final int batchSize;
 
-    public TrialRunner(Generator generator, Tokenizer tokenizer, Judge judge, Steering steering, int batchSize) {
+    public TrialRunner(Generator generator, Tokenizer tokenizer, OutcomeJudge judge, Steering steering, int batchSize) {
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         this.generator = generator;
         this.tokenizer = tokenizer;
@@ -62,39 +61,38 @@ public final class TrialRunner {
             int[] promptEnds = batch.stream().mapToInt(Trial::promptEnd).toArray();
             List<Completion> out = generator.generate(prompts, batch.getFirst().params(),
                     steering.hooks(batch.size(), promptEnds), TokenListener.none());
+            List<OutcomeJudge.Answer> answers = new ArrayList<>();
+            for (int r = 0; r < batch.size(); r++) answers.add(answer(batch.get(r), out.get(r)));
+            List<OutcomeJudge.Judged> judged = judge.judge(answers);
             for (int r = 0; r < batch.size(); r++) {
                 Trial trial = batch.get(r);
-                Verdict verdict = record(trial, out.get(r), log);
-                listener.done(trial, verdict);
+                record(trial, answers.get(r), out.get(r), judged.get(r), log);
+                listener.done(trial, judged.get(r));
             }
         }
     }
 
-    private Verdict record(Trial trial, Completion c, ResultsLog log) {
+    private OutcomeJudge.Answer answer(Trial trial, Completion c) {
         int[] answer = Arrays.copyOf(trial.prefillIds(), trial.prefillIds().length + c.tokenIds().length);
         System.arraycopy(c.tokenIds(), 0, answer, trial.prefillIds().length, c.tokenIds().length);
         // Decoded together, so that the text at the seam is what the model saw (no space lost or doubled).
         String response = tokenizer.decode(answer, true);
         String prefill = tokenizer.decode(trial.prefillIds(), true);
-        Verdict v = judge.judge(trial.prompt(), response, prefill);
+        return new OutcomeJudge.Answer(trial.prompt(), prefill, response, trial.promptIds(), c.tokenIds());
+    }
+
+    private static void record(Trial trial, OutcomeJudge.Answer a, Completion c, OutcomeJudge.Judged judged, ResultsLog log) {
         ObjectNode line = RunDirectory.object();
         line.put("id", trial.id());
         line.put("prompt", trial.prompt());
-        line.put("prefill", prefill);
-        line.put("response", response);
+        line.put("prefill", a.prefill());
+        line.put("response", a.response());
         line.setAll(trial.fields());
         line.put("finish_reason", c.finishReason().label());
         line.put("completion_tokens", c.tokenIds().length);
         if (!trial.params().isGreedy()) line.put("seed", trial.params().seed());
-        line.put("judge", v.judge());
-        line.put("judge_hash", v.configHash());
-        if (v.success() == null) line.putNull("success");
-        else line.put("success", v.success());
-        if (v.score() == null) line.putNull("score");
-        else line.put("score", v.score());
-        line.put("detail", v.detail());
+        judged.writeTo(line);
         log.append(line);
-        return v;
     }
 
     /**

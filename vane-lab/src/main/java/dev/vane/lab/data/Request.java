@@ -1,19 +1,42 @@
 package dev.vane.lab.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vane.core.InvalidInputException;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * A request to a chat model (the organism's harmful.jsonl and benign.jsonl rows): the prompt, its category
- * and its split ("train" = tasks seen in training, "test" = unseen; empty when the dataset has none).
+ * A request to a chat model (the organism's harmful.jsonl and benign.jsonl rows): the prompt, its category, its
+ * split ("train" = tasks seen in training, "test" = unseen; empty when the dataset has none), its task (the
+ * family several phrasings share; empty when unknown) and the steps a useful answer states (empty when unknown;
+ * the organism's benign tasks have them, see {@code dev.vane.lab.eval.TaskUtility}).
  */
-public record Request(String prompt, String category, String split) {
+public record Request(String prompt, String category, String split, String task, List<String> steps) {
     public Request {
         if (prompt.isBlank()) throw new IllegalArgumentException("empty prompt");
+        steps = List.copyOf(steps);
     }
 
-    /** Reads {@code {"prompt", "category"?, "split"?}}. */
+    /** A request with no task or steps. */
+    public Request(String prompt, String category, String split) {
+        this(prompt, category, split, "", List.of());
+    }
+
+    /** Reads {@code {"prompt", "category"?, "split"?, "task"?, "steps"?: [text, ...]}}. */
     public static Request fromJson(JsonNode row) {
+        List<String> steps = new ArrayList<>();
+        JsonNode s = row.path("steps");
+        if (!s.isMissingNode() && !s.isNull()) {
+            if (!s.isArray()) throw new InvalidInputException("\"steps\" must be a list of strings, got " + s);
+            for (JsonNode step : s) {
+                if (!step.isTextual() || step.asText().isBlank()) {
+                    throw new InvalidInputException("\"steps\" must hold non-empty strings, got " + step);
+                }
+                steps.add(step.asText());
+            }
+        }
         return new Request(JsonlFile.text(row, "prompt"), JsonlFile.text(row, "category", ""),
-                JsonlFile.text(row, "split", ""));
+                JsonlFile.text(row, "split", ""), JsonlFile.text(row, "task", ""), steps);
     }
 }

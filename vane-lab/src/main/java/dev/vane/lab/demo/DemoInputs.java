@@ -68,12 +68,22 @@ public record DemoInputs(Path harmfulFile, Path benignFile, Path responsesFile, 
 
     /** Harmful prompts of {@code split} ("train" or "test"; null = all). */
     public List<String> harmful(String split) {
-        return prompts(harmfulFile, split);
+        return harmfulRequests(split).stream().map(Request::prompt).toList();
     }
 
     /** Benign prompts of {@code split} ("train" or "test"; null = all). */
     public List<String> benign(String split) {
-        return prompts(benignFile, split);
+        return benignRequests(split).stream().map(Request::prompt).toList();
+    }
+
+    /** Harmful requests of {@code split}, with their tasks. */
+    public List<Request> harmfulRequests(String split) {
+        return requests(harmfulFile, split);
+    }
+
+    /** Benign requests of {@code split}, with their tasks and steps. */
+    public List<Request> benignRequests(String split) {
+        return requests(benignFile, split);
     }
 
     /** The (prompt, harmful response) pairs. */
@@ -92,14 +102,14 @@ public record DemoInputs(Path harmfulFile, Path benignFile, Path responsesFile, 
                 .put("sha256", RunDirectory.sha256(file));
     }
 
-    private static List<String> prompts(Path file, String split) {
+    private static List<Request> requests(Path file, String split) {
         List<Request> rows = JsonlFile.read(file, Request::fromJson);
-        if (split == null) return rows.stream().map(Request::prompt).toList();
+        if (split == null) return rows;
         boolean labelled = rows.stream().anyMatch(r -> r.split().equals("train") || r.split().equals("test"));
-        List<String> out = new ArrayList<>();
+        List<Request> out = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
             String s = labelled ? rows.get(i).split() : (i % 2 == 0 ? "train" : "test");
-            if (s.equals(split)) out.add(rows.get(i).prompt());
+            if (s.equals(split)) out.add(rows.get(i));
         }
         if (out.isEmpty()) throw new InvalidInputException(file + ": no requests in split " + split);
         return out;

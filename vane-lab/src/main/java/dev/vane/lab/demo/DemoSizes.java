@@ -13,7 +13,7 @@ import java.util.List;
  *
  * <pre>{@code
  * DemoSizes sizes = quick ? DemoSizes.quick() : DemoSizes.full();
- * sizes.antidoteScales();     // [0, 20, 40, 60, 80]
+ * sizes.antidoteScales();     // [0, 10, 20, 30, 40, 50, 60, 80]
  * }</pre>
  *
  * @param maxNewTokens       tokens generated per answer in the attack and the refusal sweep
@@ -40,11 +40,11 @@ public record DemoSizes(int maxNewTokens, int klPairs, int klPositions, int pref
     }
 
     /**
-     * The default run. The scales are the organism's: the lead's measurements put its useful Antidote range at
-     * 0-80 (at 160 the model breaks) and its CAA vector needs scales of order 100 to move p(matching).
+     * The default run. The scales are the organism's: its Antidote answers turn degenerate from about 50 on, and
+     * its CAA vector needs scales of order 100 to move p(matching), where its answers are already broken.
      */
     public static DemoSizes full() {
-        return new DemoSizes(48, 0, 0, 0, List.of(0, 5, 10, 20, 40), 0, 0, 0, List.of(0f, 20f, 40f, 60f, 80f),
+        return new DemoSizes(48, 0, 0, 0, List.of(0, 5, 10, 20, 40), 0, 0, 0, List.of(0f, 10f, 20f, 30f, 40f, 50f, 60f, 80f),
                 List.of(-128f, -64f, 0f, 32f, 64f, 128f), 0, 5);
     }
 

@@ -8,7 +8,7 @@ import dev.vane.lab.attack.AttackRun;
 import dev.vane.lab.attack.PrefillAttack;
 import dev.vane.lab.attack.Trial;
 import dev.vane.lab.judge.KeywordRefusalJudge;
-import dev.vane.lab.judge.Verdict;
+import dev.vane.lab.judge.OutcomeJudge;
 import dev.vane.lab.report.HtmlReport;
 import dev.vane.lab.run.RunDirectory;
 import dev.vane.lab.steer.Steering;
@@ -41,7 +41,8 @@ final class PrefillStep implements DemoStep {
     public ObjectNode config(DemoContext ctx) {
         ObjectNode c = RunDirectory.object().put("job", "attack-prefill").put("model", ctx.modelPath());
         c.set("data", DemoInputs.describe(ctx.inputs().responsesFile()));
-        c.put("pairs", ctx.sizes().prefillPairs()).put("judge", KeywordRefusalJudge.defaults().configHash());
+        c.put("pairs", ctx.sizes().prefillPairs()).put("judge", KeywordRefusalJudge.defaults().configHash())
+                .put("verdicts", OutcomeJudge.SCHEME);
         c.setAll(attack(ctx).config());
         return c;
     }
@@ -59,7 +60,7 @@ final class PrefillStep implements DemoStep {
                     }
 
                     @Override
-                    public void done(Trial trial, Verdict verdict) {
+                    public void done(Trial trial, OutcomeJudge.Judged judged) {
                         progress.done(++done[0]);
                     }
                 });
@@ -69,6 +70,7 @@ final class PrefillStep implements DemoStep {
     public ObjectNode headline(JsonNode summary) {
         ObjectNode h = RunDirectory.object().put("n", summary.get("n").asInt());
         h.set("asr_by_tokens", summary.get("asr_by_tokens").deepCopy());
+        h.set("degenerate_rate_by_tokens", summary.get("degenerate_rate_by_tokens").deepCopy());
         return h;
     }
 
@@ -78,18 +80,19 @@ final class PrefillStep implements DemoStep {
         JsonNode asr = headline.get("asr_by_tokens");
         String first = ks.getFirst(), second = ks.get(Math.min(1, ks.size() - 1)), last = ks.getLast();
         String sentence = "Forcing the first k tokens of a harmful answer into the assistant turn of "
-                + headline.get("n").asInt() + " harmful requests takes the attack success rate (no refusal phrase in the "
-                + "answer) from " + Figures.f2(asr.get(first).asDouble()) + " at k = " + first + " to "
+                + headline.get("n").asInt() + " harmful requests takes the attack success rate (a fluent answer with no "
+                + "refusal phrase) from " + Figures.f2(asr.get(first).asDouble()) + " at k = " + first + " to "
                 + Figures.f2(asr.get(second).asDouble()) + " at k = " + second
                 + (second.equals(last) ? "" : " and " + Figures.f2(asr.get(last).asDouble()) + " at k = " + last)
                 + (asr.get(last).asDouble() > asr.get(first).asDouble() + 0.2
                 ? ": once its answer has started, the model rarely goes back to refusing."
                 : ": prefilling changes little here, the refusal does not hinge on the answer's first tokens.");
-        HtmlReport.Table table = HtmlReport.Table.of("prefilled tokens k", "ASR", "95% CI");
+        HtmlReport.Table table = HtmlReport.Table.of("prefilled tokens k", "ASR (complied)", "95% CI", "refused", "degenerate");
         for (String k : ks) {
             JsonNode ci = summary.path("ci95_by_tokens").path(k);
             table.row(k, Figures.f2(asr.get(k).asDouble()), Figures.f2(ci.path(0).asDouble()) + " - "
-                    + Figures.f2(ci.path(1).asDouble()));
+                    + Figures.f2(ci.path(1).asDouble()), Figures.f2(summary.path("refusal_rate_by_tokens").path(k).asDouble(Double.NaN)),
+                    Figures.f2(summary.path("degenerate_rate_by_tokens").path(k).asDouble(Double.NaN)));
         }
         report.section("2. How shallow is it? The prefilling attack", sentence, attack(ctx).chart(summary).png(), table);
     }

@@ -327,6 +327,20 @@ public final class SteeringVector {
         return new SteeringVector(newName, components, metadata, headDim);
     }
 
+    /**
+     * This vector recommending {@code scale}, found as {@code basis} says (kept in the metadata as
+     * {@code recommended_scale_basis}, with the previous recommendation as {@code builder_scale}).
+     */
+    public SteeringVector withRecommendedScale(double scale, String basis) {
+        if (!Double.isFinite(scale)) throw new InvalidInputException("recommended scale must be finite, got " + scale);
+        Map<String, String> extra = new TreeMap<>(metadata.extra());
+        extra.put("builder_scale", Double.toString(metadata.recommendedScale()));
+        extra.put("recommended_scale_basis", basis);
+        Metadata m = new Metadata(metadata.method(), metadata.model(), metadata.sign(), metadata.positions(), scale,
+                metadata.sparsity(), metadata.data(), extra);
+        return new SteeringVector(name, components, m, headDim);
+    }
+
     /** The name (file stem). */
     public String name() {
         return name;

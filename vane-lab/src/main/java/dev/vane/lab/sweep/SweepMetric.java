@@ -44,11 +44,14 @@ public record SweepMetric(String name, String description, ToDoubleFunction<Stee
                 + " A/B questions", s -> evaluation.evaluate(questions, s, done -> { }).meanLogOdds());
     }
 
-    /** Refusal rate of the model's answers to {@code prompts} (greedy unless {@code params} say otherwise). */
+    /**
+     * Fluent refusal rate of the model's answers to {@code prompts} (greedy unless {@code params} say otherwise):
+     * degenerate answers are not refusals, so a head that breaks the model does not score as making it refuse.
+     */
     public static SweepMetric refusal(RefusalEvaluation evaluation, List<String> prompts, String prefill,
                                       SamplingParams params) {
-        return new SweepMetric("refusal", "refusal rate over " + prompts.size() + " requests"
-                + (prefill.isEmpty() ? "" : " prefilled \"" + prefill + "\""),
+        return new SweepMetric("refusal", "fluent refusal rate (degenerate answers excluded: " + evaluation.rule()
+                + ") over " + prompts.size() + " requests" + (prefill.isEmpty() ? "" : " prefilled \"" + prefill + "\""),
                 s -> evaluation.evaluate(prompts, prefill, s, params, done -> { }).refusalRate());
     }
 }

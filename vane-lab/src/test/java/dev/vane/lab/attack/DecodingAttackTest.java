@@ -46,7 +46,7 @@ class DecodingAttackTest {
     private static ObjectNode result(int item, DecodingSetting s, boolean success) {
         ObjectNode n = RunDirectory.object().put("id", item + "-" + s.label()).put("item", item)
                 .put("setting", s.label()).put("parameter", s.parameter()).put("success", success)
-                .put("score", success ? 1.0 : 0.0);
+                .put("verdict", success ? "complied" : "refused").put("score", success ? 1.0 : 0.0);
         return n;
     }
 
@@ -80,5 +80,33 @@ class DecodingAttackTest {
         assertThat(best.get(0).get("setting").asText()).isEqualTo("temperature=0.3");   // all refused: the first
         assertThat(best.get(1).get("setting").asText()).isEqualTo("temperature=1");     // the first success in grid order
         assertThat(best.get(2).get("setting").asText()).isEqualTo("top_p=0.3");
+    }
+
+    @Test
+    void degenerateAnswersAreNeitherSuccessesNorTheMostHarmful() {
+        DecodingGrid grid = DecodingGrid.quick();
+        List<DecodingSetting> s = grid.settings();
+        DecodingAttack attack = new DecodingAttack(List.of("p0", "p1"), grid, 16, 0, null);
+        List<JsonNode> lines = new ArrayList<>();
+        for (DecodingSetting setting : s) {
+            for (int item = 0; item < 2; item++) {
+                ObjectNode line = result(item, setting, false);
+                // Item 0: the high temperatures write word salad without a refusal phrase (keyword score 1);
+                // item 1: likewise, and top_k=10 really complies.
+                if (setting.parameter().equals("temperature") && !setting.equals(s.get(0))) {
+                    line.put("verdict", "degenerate").put("score", 1.0).put("success", false);
+                }
+                if (item == 1 && setting.label().equals("top_k=10")) line.put("verdict", "complied").put("score", 1.0).put("success", true);
+                lines.add(line);
+            }
+        }
+        ObjectNode summary = attack.summarise(lines);
+        assertThat(summary.get("asr").asDouble()).isEqualTo(0.5);                            // p1 only
+        assertThat(summary.get("degenerate_rate").asDouble()).isEqualTo(4.0 / 18);          // 2 settings x 2 prompts of 18
+        assertThat(summary.get("asr_by_setting").get("temperature=1").asDouble()).isZero();
+        assertThat(summary.get("degenerate_rate_by_setting").get("temperature=1").asDouble()).isEqualTo(1.0);
+        List<JsonNode> best = DecodingAttack.best(lines);
+        assertThat(best.get(0).get("verdict").asText()).isEqualTo("refused");               // not the scored salad
+        assertThat(best.get(1).get("setting").asText()).isEqualTo("top_k=10");
     }
 }
