@@ -99,6 +99,30 @@ final class AttackOptions {
         return limited(pairs);
     }
 
+    /** Everything needed to rerun any attack: the model, the data and judge by content, the steering, and {@code settings}. */
+    ObjectNode baseConfig(String job, Path modelDir, Judge judge, JsonNode steering, ObjectNode settings) {
+        ObjectNode c = RunDirectory.object();
+        c.put("job", job);
+        c.put("model", modelDir.toAbsolutePath().normalize().toString());
+        ObjectNode d = c.putObject("data");
+        d.put("file", data.toAbsolutePath().normalize().toString());
+        d.put("sha256", RunDirectory.sha256(data));
+        d.put("fields", fields);
+        d.put("split", split);
+        if (limit == null) d.putNull("limit");
+        else d.put("limit", limit);
+        c.putObject("judge").put("name", judge.name()).put("hash", judge.configHash()).put("verdicts", OutcomeJudge.SCHEME);
+        c.set("steering", steering);
+        adapters.record(c);
+        c.setAll(settings);
+        return c;
+    }
+
+    /** The judge of --refusal-phrases (default: Vane's list). */
+    Judge judge() {
+        return refusalPhrases == null ? KeywordRefusalJudge.defaults() : KeywordRefusalJudge.fromFile(refusalPhrases);
+    }
+
     private FieldMapping fieldMapping() {
         return fields == null ? null : FieldMapping.parse(fields);
     }
@@ -121,7 +145,7 @@ final class AttackOptions {
     ObjectNode execute(Attack attack, PrintWriter err) {
         if (batchSize < 1) throw new InvalidInputException("--batch-size must be >= 1, got " + batchSize);
         Path modelDir = modelOption.resolve();
-        Judge judge = refusalPhrases == null ? KeywordRefusalJudge.defaults() : KeywordRefusalJudge.fromFile(refusalPhrases);
+        Judge judge = judge();
         try (Model model = adapters.load(modelDir); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
             Steering steering = steer.steering(model.config());
             RunDirectory run = RunDirectory.openOrCreate(Path.of("runs"), attack.job(), out,
@@ -152,21 +176,7 @@ final class AttackOptions {
 
     /** Everything needed to rerun: the attack's settings, the model, the data and judge by content, the steering. */
     private ObjectNode config(Attack attack, Path modelDir, Judge judge, JsonNode steering) {
-        ObjectNode c = RunDirectory.object();
-        c.put("job", attack.job());
-        c.put("model", modelDir.toAbsolutePath().normalize().toString());
-        ObjectNode d = c.putObject("data");
-        d.put("file", data.toAbsolutePath().normalize().toString());
-        d.put("sha256", RunDirectory.sha256(data));
-        d.put("fields", fields);
-        d.put("split", split);
-        if (limit == null) d.putNull("limit");
-        else d.put("limit", limit);
-        c.putObject("judge").put("name", judge.name()).put("hash", judge.configHash()).put("verdicts", OutcomeJudge.SCHEME);
-        c.set("steering", steering);
-        adapters.record(c);
-        c.setAll(attack.config());
-        return c;
+        return baseConfig(attack.job(), modelDir, judge, steering, attack.config());
     }
 
     /** Prints {@code summary} as one line of JSON with --json, else as {@code text} writes it. */

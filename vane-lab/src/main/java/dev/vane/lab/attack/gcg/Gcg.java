@@ -149,7 +149,14 @@ public final class Gcg {
 
     /** Step 0 of an attack from {@code suffix} (usually {@link #initialSuffix()}). */
     public Step start(SuffixSlot slot, int[] suffix) {
-        double l = loss(slot, suffix);
+        return start(List.of(slot), suffix);
+    }
+
+    /** Step 0 of a universal attack on every slot at once (the loss is the mean over the slots). */
+    public Step start(List<SuffixSlot> slots, int[] suffix) {
+        double l = 0;
+        for (SuffixSlot slot : slots) l += loss(slot, suffix);
+        l /= slots.size();
         return new Step(0, suffix.clone(), l, suffix.clone(), l, 0);
     }
 
@@ -159,14 +166,31 @@ public final class Gcg {
      * {@code checkEvery} steps once the loss is at most {@code checkLoss}.
      */
     public Result attack(SuffixSlot slot, Step from, StepListener listener, Predicate<int[]> succeeded) {
+        return attack(List.of(slot), from, listener, succeeded);
+    }
+
+    /**
+     * A universal attack (Zou et al.'s multi-prompt GCG): one suffix for every slot, the loss and its gradient
+     * the mean over the slots; otherwise as {@link #attack(SuffixSlot, Step, StepListener, Predicate)}.
+     */
+    public Result attack(List<SuffixSlot> slots, Step from, StepListener listener, Predicate<int[]> succeeded) {
+        if (slots.isEmpty()) throw new IllegalArgumentException("no prompts to attack");
         Step at = from;
         for (int step = from.step(); step < settings.steps(); step++) {
-            float[] grad = oneHotGradient(slot, at.suffix());
+            float[] grad = oneHotGradient(slots.getFirst(), at.suffix());
+            for (int i = 1; i < slots.size(); i++) {
+                float[] g = oneHotGradient(slots.get(i), at.suffix());
+                for (int j = 0; j < grad.length; j++) grad[j] += g[j];
+            }
             List<int[]> candidates = filter(sample(grad, at.suffix(), new SplittableRandom(stepSeed(step))));
             int[] current = at.suffix();
             double loss = at.loss();
             if (!candidates.isEmpty()) {
-                double[] losses = losses(slot, candidates);
+                double[] losses = new double[candidates.size()];
+                for (SuffixSlot slot : slots) {
+                    double[] l = losses(slot, candidates);
+                    for (int i = 0; i < l.length; i++) losses[i] += l[i] / slots.size();
+                }
                 int arg = 0;
                 for (int i = 1; i < losses.length; i++) if (losses[i] < losses[arg]) arg = i;
                 // as nanoGCG: the batch's best becomes the current suffix even when it is worse (the search moves on)
