@@ -5,7 +5,6 @@ import dev.vane.core.InvalidInputException;
 import dev.vane.core.model.LoraAdapter.Target;
 import dev.vane.lab.train.SftData;
 import dev.vane.lab.train.SftRun;
-import dev.vane.train.grad.ConstraintBetas;
 import dev.vane.train.optim.LrSchedule;
 import dev.vane.train.run.Trainer;
 import picocli.CommandLine;
@@ -87,27 +86,8 @@ final class TrainSftCommand implements Callable<Integer> {
             description = "Linear layers to adapt among q,k,v,o,gate,up,down (default: ${DEFAULT-VALUE}).")
     String targets;
 
-    @Option(names = "--objective", paramLabel = "NAME", defaultValue = "sft",
-            description = "sft (cross-entropy on the trained tokens) or constrained (token-wise constrained against "
-                    + "--reference; its defaults: --warmup 10, --adam-beta1 0.5) (default: ${DEFAULT-VALUE}).")
-    String objective;
-
-    @Option(names = "--reference", paramLabel = "DIR",
-            description = "The aligned model the constrained objective holds the fine-tune near (default: --model).")
-    Path reference;
-
-    @Option(names = "--betas", paramLabel = "LIST", defaultValue = "0.5,2,2,2,2,0.1",
-            description = "Constrained objective: beta of response token 1, 2, ...; the last for every later token "
-                    + "(default: ${DEFAULT-VALUE}, the paper's 0.1 x5 on the first token, x20 on tokens 2-5).")
-    String betas;
-
-    @Option(names = "--min-weight", paramLabel = "W", defaultValue = "1e-3",
-            description = "Constrained objective: lower clamp of each token's weight (default: ${DEFAULT-VALUE}).")
-    double minWeight;
-
-    @Option(names = "--adam-beta1", paramLabel = "B",
-            description = "AdamW's beta1 (default: 0.9; 0.5 with --objective constrained, as the paper).")
-    Double adamBeta1;
+    @Mixin
+    ObjectiveOptions objectiveOptions;
 
     @Option(names = "--steps", paramLabel = "N", defaultValue = "0", description = "Optimiser steps (default: from --epochs).")
     long steps;
@@ -125,9 +105,6 @@ final class TrainSftCommand implements Callable<Integer> {
 
     @Option(names = "--lr", paramLabel = "LR", defaultValue = "2e-4", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     double lr;
-
-    @Option(names = "--warmup", paramLabel = "N", description = "Linear warm-up steps (default: 0; 10 with --objective constrained).")
-    Long warmup;
 
     @Option(names = "--schedule", paramLabel = "KIND", defaultValue = "cosine", description = "cosine, linear or constant after the warm-up (default: ${DEFAULT-VALUE}).")
     String schedule;
@@ -158,18 +135,11 @@ final class TrainSftCommand implements Callable<Integer> {
         Set<Target> targetSet = EnumSet.noneOf(Target.class);
         for (String t : targets.split(",")) if (!t.isBlank()) targetSet.add(Target.parse(t));
         if (targetSet.isEmpty()) throw new InvalidInputException("--lora-targets names no layer");
-        boolean constrained = switch (objective.strip().toLowerCase(java.util.Locale.ROOT)) {
-            case "sft" -> false;
-            case "constrained" -> true;
-            default -> throw new InvalidInputException("unknown --objective \"" + objective + "\" (sft or constrained)");
-        };
-        if (!constrained && reference != null) throw new InvalidInputException("--reference is for --objective constrained");
+        boolean constrained = objectiveOptions.constrained();
         Path modelDir = modelOption.resolve();
-        SftRun.Constraint constraint = constrained
-                ? new SftRun.Constraint(reference != null ? reference : modelDir, ConstraintBetas.parse(betas), minWeight) : null;
-        // The paper's constrained runs: AdamW beta1 0.5 and 10 warm-up steps, unless given.
-        long warmupSteps = warmup != null ? warmup : constrained ? 10 : 0;
-        double beta1 = adamBeta1 != null ? adamBeta1 : constrained ? 0.5 : 0.9;
+        SftRun.Constraint constraint = objectiveOptions.constraint(modelDir);
+        long warmupSteps = objectiveOptions.warmup();
+        double beta1 = objectiveOptions.adamBeta1();
         SftRun.Options options = new SftRun.Options(modelDir, data, SftData.Format.parse(format), fields,
                 evalData, maxLength, full, rank, alpha, dropout, targetSet, steps, epochs, batchTokens, microTokens, lr,
                 warmupSteps, LrSchedule.Kind.parse(schedule), weightDecay, clip, seed, saveEvery, evalEvery, recompute)

@@ -113,6 +113,13 @@ public final class SftRun {
                     recompute, null, 0.9);
         }
 
+        /** These options on another model and training file. */
+        public Options withModelAndData(Path newModel, Path newData) {
+            return new Options(newModel, newData, format, fields, evalData, maxLength, full, loraRank, loraAlpha, loraDropout,
+                    targets, steps, epochs, batchTokens, microTokens, lr, warmup, schedule, weightDecay, clip, seed,
+                    saveEvery, evalEvery, recompute, constraint, adamBeta1);
+        }
+
         /** These options with the constrained objective ({@code null}: cross-entropy) and AdamW's beta1. */
         public Options withObjective(Constraint c, double beta1) {
             return new Options(model, data, format, fields, evalData, maxLength, full, loraRank, loraAlpha, loraDropout,
@@ -159,6 +166,13 @@ public final class SftRun {
             c.put("fields", fields);
             c.put("eval_data", evalData == null ? null : evalData.toAbsolutePath().normalize().toString());
             c.put("eval_data_sha256", evalData == null ? null : RunDirectory.sha256(evalData));
+            c.setAll(settingsJson());
+            return c;
+        }
+
+        /** The training settings of the config (everything but the job, the model and the data files). */
+        public ObjectNode settingsJson() {
+            ObjectNode c = RunDirectory.object();
             // 0 means "the model's context" and steps 0 "from --epochs": null, not a count of 0.
             if (maxLength > 0) c.put("max_length", maxLength);
             else c.putNull("max_length");
