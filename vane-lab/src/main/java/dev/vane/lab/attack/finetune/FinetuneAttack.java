@@ -121,6 +121,13 @@ public final class FinetuneAttack {
         o.validate();
         boolean benignData = o.kind() != FinetuneKind.HARMFUL, pairs = o.kind() != FinetuneKind.IDENTITY;
         data.require(pairs, benignData, true);
+        // Refused before the run directory exists; benign answers the model refuses can still fall short later.
+        if (pairs && o.n() > data.harmful().size()) {
+            throw new InvalidInputException("--n " + o.n() + " but only " + data.harmful().size() + " harmful pairs are available");
+        }
+        if (benignData && o.n() > data.benign().size()) {
+            throw new InvalidInputException("--n " + o.n() + " but only " + data.benign().size() + " benign instructions are available");
+        }
         KeywordRefusalJudge judge = KeywordRefusalJudge.defaults();
         SamplingParams greedy = SamplingParams.greedy(o.maxTokens());
         List<FinetuneData.Condition> conditions = FinetuneData.conditions(o.kind(), limited(data.evalHarmful(), o.limit()),
