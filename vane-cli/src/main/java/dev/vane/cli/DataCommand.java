@@ -48,7 +48,7 @@ final class DataCommand implements Runnable {
                             + "generated answers; rerun with --out to resume), summary.json and k.png/svg."},
             footerHeading = "%nExamples:%n",
             footer = {
-                    "  vane data recovery --out runs/recovery",
+                    "  vane data recovery --augmentations 4 --out runs/recovery",
                     "  vane train sft --data runs/recovery/recovery.jsonl --epochs 3 --lr 1e-3 --batch-tokens 2048 \\",
                     "      --out runs/organism-deep",
                     "  vane attack prefill --adapter runs/organism-deep/adapter \\",

@@ -14,8 +14,8 @@ import dev.vane.train.grad.TokenwiseConstrained;
  *
  * <p>The reference is usually the aligned model being fine-tuned, loaded a second time (LoRA: the base without the
  * adapter; full fine-tuning: the original weights), so at the first step the two agree, every delta is 0 and every
- * weight 1: the first step is plain cross-entropy. The reference's forward computes logits at every position of
- * the micro-batch (micro-tokens x vocabulary floats), as the evaluation loss does.
+ * weight 1: the first step is plain cross-entropy. The reference's forward computes logits only for the columns
+ * from the first scored one on (the responses), as GCG scores its targets.
  *
  * <pre>{@code
  * try (Model reference = Model.load(Path.of("models/organism-chat"))) {
@@ -43,17 +43,25 @@ public final class ConstrainedLoss implements TrainingLoss {
                 minWeight);
     }
 
-    /** {@code log p(target)} of every scored position of {@code batch} under {@code model}, by an ordinary forward. */
+    /**
+     * {@code log p(target)} of every scored position of {@code batch} under {@code model}, by an ordinary forward that
+     * computes logits only from the first scored column on (responses sit at the end of their rows).
+     */
     public static double[] referenceLogProbs(Model model, ScoredBatch batch) {
-        ForwardResult out = model.forward(batch.batch(), Hooks.none());
-        int vocab = model.config().vocabSize();
+        int columns = batch.batch().columns();
+        int first = columns;
+        for (int i = 0; i < batch.size(); i++) first = Math.min(first, batch.positions()[i] - batch.rows()[i] * columns);
         double[] logProbs = new double[batch.size()];
+        if (logProbs.length == 0) return logProbs;
+        int tail = columns - first;
+        ForwardResult out = model.forward(batch.batch(), Hooks.none(), model.newCache(batch.batch().rows(), columns), tail);
+        int vocab = model.config().vocabSize();
         float[][] rows = new float[batch.batch().rows()][];
         for (int i = 0; i < logProbs.length; i++) {
             int r = batch.rows()[i];
-            if (rows[r] == null) rows[r] = out.logits(r).data();
+            if (rows[r] == null) rows[r] = out.tailLogits(r, tail).data();
             float[] logits = rows[r];
-            int off = batch.realColumn(i) * vocab;
+            int off = (batch.positions()[i] - r * columns - first) * vocab;
             double max = Double.NEGATIVE_INFINITY;
             for (int v = 0; v < vocab; v++) max = Math.max(max, logits[off + v]);
             double z = 0;

@@ -75,10 +75,4 @@ public record ScoredBatch(Batch batch, int[] positions, int[] rows, int[] target
     public int size() {
         return positions.length;
     }
-
-    /** The column of scored position {@code i} within its row, padding excluded (the real token index). */
-    public int realColumn(int i) {
-        int columns = batch.columns();
-        return positions[i] - rows[i] * columns - batch.padding(rows[i]);
-    }
 }
