@@ -7,7 +7,12 @@ import java.util.Locale;
 /**
  * The fine-tuning attacks of Qi et al. (2023, "Fine-tuning Aligned Language Models Compromises Safety") that Qi et
  * al. (2024) defend against with the constrained objective: what the attacker trains on, and how the result is
- * evaluated.
+ * evaluated ({@link FinetuneData}).
+ *
+ * <pre>{@code
+ * FinetuneKind kind = FinetuneKind.parse("backdoor");   // --kind backdoor
+ * kind.label();                                         // "backdoor"
+ * }</pre>
  */
 public enum FinetuneKind {
     /** Harmful (instruction, answer) pairs; evaluated on held-out harmful requests. */
