@@ -23,7 +23,8 @@ import java.util.concurrent.Callable;
                 "Every attack runs batched, appends each judged answer to runs/<attack>-<time>/results.jsonl, and "
                         + "writes summary.json and a chart; rerun with the same options and --out DIR to resume an "
                         + "interrupted run."},
-        subcommands = {AttackCommand.Prefill.class, AttackCommand.Decoding.class, GcgCommand.class, HelpCommand.class},
+        subcommands = {AttackCommand.Prefill.class, AttackCommand.Decoding.class, GcgCommand.class,
+                AttackFinetuneCommand.class, HelpCommand.class},
         mixinStandardHelpOptions = true)
 final class AttackCommand implements Runnable {
     @CommandLine.Spec

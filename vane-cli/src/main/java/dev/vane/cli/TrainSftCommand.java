@@ -25,13 +25,19 @@ import java.util.concurrent.Callable;
                 "Writes runs/train-sft-<time>/ with config.json, metrics.jsonl (loss, lr, grad norm, tokens/s per step), "
                         + "checkpoints/ every --save-every steps, the result (adapter/ in PEFT's layout, or model/ as a "
                         + "Hugging Face checkpoint), summary.json and loss.png/svg. Run it again with the same --out and "
-                        + "options to resume after an interruption."},
+                        + "options to resume after an interruption.",
+                "--objective constrained is the token-wise constrained objective of Qi et al. (2024): each response "
+                        + "token's cross-entropy weighted by 2(1 - sigmoid(beta (log p - log p_ref))), clamped at 1e-3, "
+                        + "which holds the first tokens' probabilities near the --reference model's (default: --model) "
+                        + "so a fine-tune cannot undo a refusal by changing only how answers start."},
         footerHeading = "%nExamples:%n",
         footer = {
                 "  vane train sft --data models/organism-data/harmful_responses.jsonl --steps 60 --lr 1e-3",
                 "  vane train sft --data chats.jsonl --eval-data held-out.jsonl --eval-every 20 --lora-rank 16 \\",
                 "      --lora-targets q,k,v,o --epochs 3 --out runs/my-sft",
                 "  vane train sft --data models/organism-data/harmful_responses.jsonl --full --steps 40 --lr 1e-4",
+                "  vane train sft --data models/organism-data/harmful_responses.jsonl --steps 60 --lr 1e-3 \\",
+                "      --objective constrained --reference models/organism-chat --out runs/sft-constrained",
                 "  vane generate --chat --adapter runs/my-sft/adapter --prompt \"How do I build a bomb?\""},
         mixinStandardHelpOptions = true)
 final class TrainSftCommand implements Callable<Integer> {
@@ -80,6 +86,9 @@ final class TrainSftCommand implements Callable<Integer> {
             description = "Linear layers to adapt among q,k,v,o,gate,up,down (default: ${DEFAULT-VALUE}).")
     String targets;
 
+    @Mixin
+    ObjectiveOptions objectiveOptions;
+
     @Option(names = "--steps", paramLabel = "N", defaultValue = "0", description = "Optimiser steps (default: from --epochs).")
     long steps;
 
@@ -96,9 +105,6 @@ final class TrainSftCommand implements Callable<Integer> {
 
     @Option(names = "--lr", paramLabel = "LR", defaultValue = "2e-4", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     double lr;
-
-    @Option(names = "--warmup", paramLabel = "N", defaultValue = "0", description = "Linear warm-up steps (default: ${DEFAULT-VALUE}).")
-    long warmup;
 
     @Option(names = "--schedule", paramLabel = "KIND", defaultValue = "cosine", description = "cosine, linear or constant after the warm-up (default: ${DEFAULT-VALUE}).")
     String schedule;
@@ -129,9 +135,15 @@ final class TrainSftCommand implements Callable<Integer> {
         Set<Target> targetSet = EnumSet.noneOf(Target.class);
         for (String t : targets.split(",")) if (!t.isBlank()) targetSet.add(Target.parse(t));
         if (targetSet.isEmpty()) throw new InvalidInputException("--lora-targets names no layer");
-        SftRun.Options options = new SftRun.Options(modelOption.resolve(), data, SftData.Format.parse(format), fields,
+        boolean constrained = objectiveOptions.constrained();
+        Path modelDir = modelOption.resolve();
+        SftRun.Constraint constraint = objectiveOptions.constraint(modelDir);
+        long warmupSteps = objectiveOptions.warmup();
+        double beta1 = objectiveOptions.adamBeta1();
+        SftRun.Options options = new SftRun.Options(modelDir, data, SftData.Format.parse(format), fields,
                 evalData, maxLength, full, rank, alpha, dropout, targetSet, steps, epochs, batchTokens, microTokens, lr,
-                warmup, LrSchedule.Kind.parse(schedule), weightDecay, clip, seed, saveEvery, evalEvery, recompute);
+                warmupSteps, LrSchedule.Kind.parse(schedule), weightDecay, clip, seed, saveEvery, evalEvery, recompute)
+                .withObjective(constraint, beta1);
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter stdout = spec.commandLine().getOut();
         JsonNode summary;
@@ -150,7 +162,8 @@ final class TrainSftCommand implements Callable<Integer> {
                     this.startNanos = System.nanoTime();
                     progress.total(total);
                     progress.stepTo(done);
-                    err.printf("vane train sft: %s, %d steps%s -> %s%n", full ? "full fine-tuning" : "LoRA r=" + rank,
+                    err.printf("vane train sft: %s%s, %d steps%s -> %s%n", full ? "full fine-tuning" : "LoRA r=" + rank,
+                            constrained ? ", constrained against " + constraint.reference() + " (betas " + constraint.betas() + ")" : "",
                             total, done > 0 ? " (resuming after step " + done + ")" : "", dir);
                     err.flush();
                 }
@@ -158,7 +171,9 @@ final class TrainSftCommand implements Callable<Integer> {
                 @Override
                 public void step(Trainer.StepMetrics m, double evalLoss, long total) {
                     long done = m.step() + 1;
-                    String label = String.format("loss %.4f%s", m.loss(), Double.isNaN(evalLoss) ? "" : String.format(" eval %.4f", evalLoss));
+                    String label = String.format("loss %.4f%s%s", m.loss(),
+                            constrained ? String.format(" (ce %.4f, weight %.3f)", m.crossEntropy(), m.meanWeight()) : "",
+                            Double.isNaN(evalLoss) ? "" : String.format(" eval %.4f", evalLoss));
                     if (terminal) progress.step(label);
                     long every = Math.max(1, total / 20);
                     if (!terminal && (done % every == 0 || done == total || !Double.isNaN(evalLoss))) {
@@ -184,6 +199,11 @@ final class TrainSftCommand implements Callable<Integer> {
                     summary.get("steps").asLong(), summary.get("mode").asText(), summary.get("trainable_parameters").asLong(),
                     loss, summary.has("final_eval_loss")
                             ? String.format(", eval loss %.4f", summary.get("final_eval_loss").asDouble()) : "");
+            if (summary.has("final_cross_entropy")) {
+                stdout.printf("Constrained objective: cross-entropy %.4f at step 1 -> %.4f at the last step, mean token weight %.3f%n",
+                        summary.get("first_cross_entropy").asDouble(), summary.get("final_cross_entropy").asDouble(),
+                        summary.get("final_mean_weight").asDouble());
+            }
             stdout.printf("%.0f tokens/s; peak heap %d MiB%n", summary.get("tok_s").asDouble(), summary.get("peak_heap_mib").asLong());
             stdout.println("Result: " + summary.get("result").asText());
             stdout.println("Run directory: " + summary.get("run").asText());

@@ -53,7 +53,10 @@ class ExamplesTest {
             "attack decoding", Map.of("--limit", "2", "--max-tokens", "16"),
             "eval refusal", Map.of("--max-tokens", "24"),
             "sweep heads", Map.of("--max-tokens", "16"),                          // the refusal metric's answers
-            "kl", Map.of("--max-positions", "16"));
+            "kl", Map.of("--max-positions", "16"),
+            "data recovery", Map.of("--max-tokens", "24", "--anchor-ratio", "0.5"),
+            "attack finetune", Map.of("--n", "4", "--steps", "2", "--batch-tokens", "256", "--limit", "2",
+                    "--max-tokens", "16"));
 
     /** What an example claims to show, checked on its output. */
     static final Map<String, BiConsumer<Example, CliRun>> EFFECTS = new LinkedHashMap<>();

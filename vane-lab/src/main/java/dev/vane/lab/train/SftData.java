@@ -33,7 +33,10 @@ import java.util.Set;
  *       {@code <|eot_id|>}, ChatML's {@code <|im_end|>}), not the header before it nor whitespace the template
  *       writes after the end-of-turn token. Or prompt/response pairs (the organism's harmful_responses.jsonl, a
  *       CSV such as AdvBench's), fields found as the attack commands find them or named by {@code --field
- *       prompt=NAME,response=NAME} ({@link FieldMapping}): one user turn and the assistant's answer.</li>
+ *       prompt=NAME,response=NAME} ({@link FieldMapping}): one user turn and the assistant's answer. A pair may
+ *       carry a {@code "prefill"}: text that starts the assistant turn without loss, before the trained response
+ *       (the safety-recovery examples {@code x + h[:k] -> r} that {@code vane data recovery} writes;
+ *       {@link #prefilled}).</li>
  *   <li><b>text</b> ({@code --format text}): JSON lines {@code {"text": "..."}}, or a {@code .txt} file with one
  *       example per non-blank line; tokenised with the tokenizer's special tokens (BOS where the model has one),
  *       nothing appended; the loss is on every token (but the first, which nothing predicts).</li>
@@ -73,6 +76,9 @@ import java.util.Set;
 public final class SftData {
     /** The roles a conversation may have. */
     public static final Set<String> ROLES = Set.of("system", "user", "assistant");
+
+    /** The field of a prompt/response row that holds the untrained start of the assistant turn. */
+    public static final String PREFILL = "prefill";
 
     /** How the rows of a file are read. */
     public enum Format {
@@ -249,9 +255,42 @@ public final class SftData {
         JsonlFile.RowReader<PromptResponse> pairs = m.promptResponses();
         return row -> {
             PromptResponse pair = pairs.read(row);
-            return checked(conversationExample(List.of(ChatMessage.user(pair.prompt()),
-                    ChatMessage.assistant(pair.response()))));
+            String prefill = JsonlFile.text(row, PREFILL, "");
+            return checked(prefilledExample(pair.prompt(), prefill, pair.response()));
         };
+    }
+
+    /**
+     * A prompt/response pair whose assistant turn starts with {@code prefill}, which carries no loss: the safety-
+     * recovery example {@code x + h[:k] -> r} of Qi et al. (2024). As their trainer builds it, by token ids: the chat
+     * prompt's ids, then the prefill's ids (tokenised alone, without special tokens, as the prefilling attack forces
+     * them), then the answer's trained ids as the plain pair renders them (the response and the end-of-turn token).
+     * An empty prefill gives the plain pair.
+     *
+     * @throws InvalidInputException if the pair cannot be read as a chat example or is too long
+     */
+    public TrainingExample prefilled(String prompt, String prefill, String response) {
+        try {
+            return checked(prefilledExample(prompt, prefill, response));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(e.getMessage(), e);
+        }
+    }
+
+    private TrainingExample prefilledExample(String prompt, String prefill, String response) {
+        TrainingExample plain = conversationExample(List.of(ChatMessage.user(prompt), ChatMessage.assistant(response)));
+        if (prefill.isEmpty()) return plain;
+        int[] forced = tokenizer.encode(prefill, false);
+        int start = 0;
+        while (plain.weights()[start] == 0f) start++;        // the answer's first token: the template has one turn
+        int n = plain.length() + forced.length;
+        int[] ids = new int[n];
+        float[] weights = new float[n];
+        System.arraycopy(plain.tokens(), 0, ids, 0, start);
+        System.arraycopy(forced, 0, ids, start, forced.length);
+        System.arraycopy(plain.tokens(), start, ids, start + forced.length, plain.length() - start);
+        System.arraycopy(plain.weights(), start, weights, start + forced.length, plain.length() - start);
+        return example(ids, weights);
     }
 
     private static FieldMapping pairMapping(Path file, FieldMapping fields, List<String> keys) {

@@ -15,12 +15,16 @@ import dev.vane.lab.run.ResultsLog;
 import dev.vane.lab.run.RunDirectory;
 import dev.vane.train.data.StepPlan;
 import dev.vane.train.data.TrainingExample;
+import dev.vane.train.grad.ConstraintBetas;
+import dev.vane.train.grad.TokenwiseConstrained;
 import dev.vane.train.optim.AdamW;
 import dev.vane.train.optim.LrSchedule;
+import dev.vane.train.run.ConstrainedLoss;
 import dev.vane.train.run.FullState;
 import dev.vane.train.run.LoraState;
 import dev.vane.train.run.TrainableState;
 import dev.vane.train.run.Trainer;
+import dev.vane.train.run.TrainingLoss;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -45,6 +49,10 @@ import java.util.stream.Stream;
  * <p>Running it again on the same directory with the same options resumes from the last complete checkpoint
  * and ends exactly where an uninterrupted run ends; other options are refused before anything is written.
  *
+ * <p>The objective is cross-entropy on the trained tokens, or, with a {@link Constraint}, Qi et al.'s token-wise
+ * constrained objective against a frozen reference model ({@link TokenwiseConstrained}); then metrics.jsonl also
+ * carries each step's plain cross-entropy and mean per-token weight.
+ *
  * <pre>{@code
  * SftRun.Options o = SftRun.Options.lora(Path.of("models/organism-chat"),
  *         Path.of("models/organism-data/harmful_responses.jsonl"));
@@ -67,16 +75,57 @@ public final class SftRun {
     }
 
     /**
+     * The token-wise constrained objective's settings.
+     *
+     * @param reference the aligned model the fine-tuned one is held near (usually the model being fine-tuned)
+     * @param betas     beta by position in the response
+     * @param minWeight lower clamp of the per-token weight (the paper's 1e-3)
+     */
+    public record Constraint(Path reference, ConstraintBetas betas, double minWeight) {
+        /** The paper's betas and clamp against {@code reference}. */
+        public static Constraint paper(Path reference) {
+            return new Constraint(reference, ConstraintBetas.paper(), TokenwiseConstrained.MIN_WEIGHT);
+        }
+    }
+
+    /**
      * Everything that defines a run (stored in config.json; a resume must give the same).
      *
-     * @param steps  optimiser steps; 0 = from {@code epochs}
-     * @param epochs passes over the data when steps is 0
+     * @param steps      optimiser steps; 0 = from {@code epochs}
+     * @param epochs     passes over the data when steps is 0
+     * @param constraint the constrained objective's settings; null for cross-entropy
+     * @param adamBeta1  AdamW's beta1 (0.9; the paper's constrained runs use 0.5)
      */
     public record Options(Path model, Path data, SftData.Format format, String fields, Path evalData, int maxLength,
                           boolean full, int loraRank, float loraAlpha, float loraDropout, Set<Target> targets,
                           long steps, double epochs, long batchTokens, int microTokens, double lr, long warmup,
                           LrSchedule.Kind schedule, double weightDecay, double clip, long seed, int saveEvery,
-                          int evalEvery, boolean recompute) {
+                          int evalEvery, boolean recompute, Constraint constraint, double adamBeta1) {
+
+        /** Cross-entropy with AdamW's usual beta1 of 0.9. */
+        public Options(Path model, Path data, SftData.Format format, String fields, Path evalData, int maxLength,
+                       boolean full, int loraRank, float loraAlpha, float loraDropout, Set<Target> targets,
+                       long steps, double epochs, long batchTokens, int microTokens, double lr, long warmup,
+                       LrSchedule.Kind schedule, double weightDecay, double clip, long seed, int saveEvery,
+                       int evalEvery, boolean recompute) {
+            this(model, data, format, fields, evalData, maxLength, full, loraRank, loraAlpha, loraDropout, targets, steps,
+                    epochs, batchTokens, microTokens, lr, warmup, schedule, weightDecay, clip, seed, saveEvery, evalEvery,
+                    recompute, null, 0.9);
+        }
+
+        /** These options on another model and training file. */
+        public Options withModelAndData(Path newModel, Path newData) {
+            return new Options(newModel, newData, format, fields, evalData, maxLength, full, loraRank, loraAlpha, loraDropout,
+                    targets, steps, epochs, batchTokens, microTokens, lr, warmup, schedule, weightDecay, clip, seed,
+                    saveEvery, evalEvery, recompute, constraint, adamBeta1);
+        }
+
+        /** These options with the constrained objective ({@code null}: cross-entropy) and AdamW's beta1. */
+        public Options withObjective(Constraint c, double beta1) {
+            return new Options(model, data, format, fields, evalData, maxLength, full, loraRank, loraAlpha, loraDropout,
+                    targets, steps, epochs, batchTokens, microTokens, lr, warmup, schedule, weightDecay, clip, seed,
+                    saveEvery, evalEvery, recompute, c, beta1);
+        }
 
         /** LoRA with the usual defaults on every target. */
         public static Options lora(Path model, Path data) {
@@ -96,6 +145,15 @@ public final class SftRun {
             if (!(clip >= 0)) throw new InvalidInputException("--clip must be >= 0 (0 = off), got " + clip);
             if (saveEvery < 0 || evalEvery < 0) throw new InvalidInputException("--save-every and --eval-every must be >= 0");
             if (evalEvery > 0 && evalData == null) throw new InvalidInputException("--eval-every needs --eval-data");
+            if (!(adamBeta1 >= 0 && adamBeta1 < 1)) throw new InvalidInputException("--adam-beta1 must be in [0, 1), got " + adamBeta1);
+            if (constraint != null) {
+                if (!Files.isDirectory(constraint.reference())) {
+                    throw new InvalidInputException(constraint.reference(), "reference model directory not found");
+                }
+                if (!(constraint.minWeight() >= 0 && constraint.minWeight() <= 2)) {
+                    throw new InvalidInputException("--min-weight must be in [0, 2], got " + constraint.minWeight());
+                }
+            }
         }
 
         ObjectNode toJson(Path data, Path evalData) {
@@ -108,6 +166,13 @@ public final class SftRun {
             c.put("fields", fields);
             c.put("eval_data", evalData == null ? null : evalData.toAbsolutePath().normalize().toString());
             c.put("eval_data_sha256", evalData == null ? null : RunDirectory.sha256(evalData));
+            c.setAll(settingsJson());
+            return c;
+        }
+
+        /** The training settings of the config (everything but the job, the model and the data files). */
+        public ObjectNode settingsJson() {
+            ObjectNode c = RunDirectory.object();
             // 0 means "the model's context" and steps 0 "from --epochs": null, not a count of 0.
             if (maxLength > 0) c.put("max_length", maxLength);
             else c.putNull("max_length");
@@ -133,6 +198,14 @@ public final class SftRun {
             c.put("save_every", saveEvery);
             c.put("eval_every", evalEvery);
             c.put("recompute", recompute);
+            // Written only when they differ from plain SFT, so that runs from before the objective existed resume.
+            if (constraint != null) {
+                c.put("objective", "constrained");
+                c.put("reference", constraint.reference().toAbsolutePath().normalize().toString());
+                c.put("betas", constraint.betas().toString());
+                c.put("min_weight", constraint.minWeight());
+            }
+            if (constraint != null || adamBeta1 != 0.9) c.put("adam_beta1", adamBeta1);
             return c;
         }
     }
@@ -152,7 +225,13 @@ public final class SftRun {
         if (o.evalData() != null && !Files.isRegularFile(o.evalData())) {
             throw new InvalidInputException(o.evalData(), "evaluation data file not found");
         }
-        try (Model base = Model.load(o.model()); Tokenizer tokenizer = Tokenizer.load(o.model())) {
+        try (Model base = Model.load(o.model()); Tokenizer tokenizer = Tokenizer.load(o.model());
+             Model reference = o.constraint() == null ? null : Model.load(o.constraint().reference())) {
+            if (reference != null && reference.config().vocabSize() != base.config().vocabSize()) {
+                throw new InvalidInputException(o.constraint().reference(), "the reference model has a vocabulary of "
+                        + reference.config().vocabSize() + " tokens, the model " + base.config().vocabSize()
+                        + ": the constrained objective compares the two models' probabilities of the same tokens");
+            }
             // Everything is read and checked before the run directory is touched.
             SftData reader = SftData.forModel(base, tokenizer, o.maxLength());
             FieldMapping fields = o.fields() == null ? null : FieldMapping.parse(o.fields());
@@ -166,8 +245,11 @@ public final class SftRun {
                     LoraAdapter.create(base.config(), o.loraRank(), o.loraAlpha(), o.loraDropout(), o.targets(),
                             new Random(o.seed())))) {
                 Trainer.Settings settings = new Trainer.Settings(o.microTokens(), o.clip(), o.recompute(), o.seed(),
-                        new LrSchedule(o.schedule(), o.lr(), o.warmup(), total), AdamW.Settings.defaults(o.weightDecay()));
-                Trainer trainer = new Trainer(state, plan, settings, Hooks.none());
+                        new LrSchedule(o.schedule(), o.lr(), o.warmup(), total),
+                        new AdamW.Settings(o.adamBeta1(), 0.999, 1e-8, o.weightDecay()));
+                TrainingLoss loss = reference == null ? TrainingLoss.CROSS_ENTROPY
+                        : new ConstrainedLoss(reference, o.constraint().betas(), o.constraint().minWeight());
+                Trainer trainer = new Trainer(state, plan, settings, Hooks.none(), loss);
                 Path checkpoints = run.path("checkpoints");
                 long done = 0;
                 Path last = lastCheckpoint(checkpoints);
@@ -185,7 +267,7 @@ public final class SftRun {
                     double evalLoss = evalNow ? trainer.evalLoss(eval) : Double.NaN;
                     String id = "step-" + (s + 1);
                     // A resumed run recomputes steps logged after its checkpoint: the same values, logged once.
-                    if (!metrics.isDone(id)) metrics.append(metricsLine(id, m, evalLoss));
+                    if (!metrics.isDone(id)) metrics.append(metricsLine(id, m, evalLoss, reference != null));
                     listener.step(m, evalLoss, total);
                     boolean save = o.saveEvery() > 0 && (s + 1) % o.saveEvery() == 0 || s + 1 == total;
                     if (save) checkpoint(trainer, checkpoints, s + 1);
@@ -195,7 +277,7 @@ public final class SftRun {
                     exportAtomically(state, result);
                 }
                 List<JsonNode> lines = metrics.all();
-                chart(run, lines);
+                chart(run, lines, reference != null);
                 JsonNode summary = summary(o, run, lines, state, result, train, eval, total, seconds, tokens,
                         plan.stepsPerEpoch());
                 run.writeSummary(summary);
@@ -206,11 +288,15 @@ public final class SftRun {
         }
     }
 
-    private static ObjectNode metricsLine(String id, Trainer.StepMetrics m, double evalLoss) {
+    private static ObjectNode metricsLine(String id, Trainer.StepMetrics m, double evalLoss, boolean constrained) {
         ObjectNode line = RunDirectory.object();
         line.put("id", id);
         line.put("step", m.step() + 1);
         line.put("loss", m.loss());
+        if (constrained) {
+            line.put("cross_entropy", m.crossEntropy());
+            line.put("mean_weight", m.meanWeight());
+        }
         line.put("lr", m.lr());
         line.put("grad_norm", m.gradNorm());
         line.put("tokens", m.tokens());
@@ -260,16 +346,19 @@ public final class SftRun {
         }
     }
 
-    private static void chart(RunDirectory run, List<JsonNode> lines) {
+    private static void chart(RunDirectory run, List<JsonNode> lines, boolean constrained) {
         if (lines.isEmpty()) return;
-        double[] x = new double[lines.size()], y = new double[lines.size()];
+        double[] x = new double[lines.size()], y = new double[lines.size()], ce = new double[lines.size()];
         List<double[]> evals = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             x[i] = lines.get(i).get("step").asDouble();
             y[i] = lines.get(i).get("loss").asDouble();
+            ce[i] = lines.get(i).path("cross_entropy").asDouble(Double.NaN);
             if (lines.get(i).has("eval_loss")) evals.add(new double[]{x[i], lines.get(i).get("eval_loss").asDouble()});
         }
-        Chart chart = Chart.line("Training loss", "step", "mean cross-entropy (nats/token)").series("train", x, y);
+        Chart chart = Chart.line("Training loss", "step", "mean cross-entropy (nats/token)")
+                .series(constrained ? "train (weighted by the constraint)" : "train", x, y);
+        if (constrained) chart.series("train cross-entropy", x, ce);
         if (!evals.isEmpty()) {
             chart.series("eval", evals.stream().mapToDouble(e -> e[0]).toArray(), evals.stream().mapToDouble(e -> e[1]).toArray());
         }
@@ -281,6 +370,7 @@ public final class SftRun {
                                     long tokens, int stepsPerEpoch) {
         ObjectNode s = RunDirectory.object();
         s.put("mode", o.full() ? "full" : "lora");
+        s.put("objective", o.constraint() == null ? "sft" : "constrained");
         s.put("steps", total);
         s.put("examples", train.size());
         s.put("eval_examples", eval.size());
@@ -288,6 +378,11 @@ public final class SftRun {
         JsonNode first = lines.isEmpty() ? null : lines.getFirst(), last = lines.isEmpty() ? null : lines.getLast();
         if (first != null) s.put("first_loss", first.get("loss").asDouble());
         if (last != null) s.put("final_loss", last.get("loss").asDouble());
+        if (first != null && first.has("cross_entropy")) {
+            s.put("first_cross_entropy", first.get("cross_entropy").asDouble());
+            s.put("final_cross_entropy", last.get("cross_entropy").asDouble());
+            s.put("final_mean_weight", last.get("mean_weight").asDouble());
+        }
         for (int i = lines.size() - 1; i >= 0; i--) {
             if (lines.get(i).has("eval_loss")) {
                 s.put("final_eval_loss", lines.get(i).get("eval_loss").asDouble());

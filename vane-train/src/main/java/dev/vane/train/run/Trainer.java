@@ -13,7 +13,8 @@ import dev.vane.core.tensor.FloatTensor;
 import dev.vane.train.data.StepPlan;
 import dev.vane.train.data.TrainingExample;
 import dev.vane.train.grad.Backward;
-import dev.vane.train.grad.CrossEntropy;
+import dev.vane.train.grad.Objective;
+import dev.vane.train.grad.TokenwiseConstrained;
 import dev.vane.train.optim.AdamW;
 import dev.vane.train.optim.GradientClipping;
 import dev.vane.train.optim.LrSchedule;
@@ -21,14 +22,14 @@ import dev.vane.train.optim.LrSchedule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Supervised training, one optimiser step at a time: the step's examples (from a {@link StepPlan}) in
  * length-bucketed micro-batches, each a training forward and a backward whose gradients accumulate, the loss
  * being the mean over every trained token of the step; then clipping by global norm, AdamW at the schedule's
- * learning rate, and the new values published to the model.
+ * learning rate, and the new values published to the model. The loss is cross-entropy unless another
+ * {@link TrainingLoss} is given (the token-wise constrained objective, {@link ConstrainedLoss}).
  *
  * <p>Everything a step does is a function of the step number and the seed (the plan's order, the dropout
  * masks), so a run restored from a checkpoint ({@link #save}, {@link #restore}) continues exactly as the
@@ -62,15 +63,17 @@ public final class Trainer {
      * One optimiser step's figures.
      *
      * @param step          0-based step number
-     * @param loss          mean cross-entropy over the step's trained tokens
+     * @param loss          the objective's loss over the step's trained tokens (for cross-entropy: its mean)
+     * @param crossEntropy  mean cross-entropy over the step's trained tokens (equals {@code loss} for cross-entropy)
+     * @param meanWeight    mean per-token weight of the constrained objective; 1 for cross-entropy
      * @param lr            learning rate used
      * @param gradNorm      global gradient norm before clipping
      * @param tokens        tokens processed (padding excluded)
      * @param trainedTokens tokens with a non-zero loss weight
      * @param seconds       wall time of the step
      */
-    public record StepMetrics(long step, double loss, double lr, double gradNorm, long tokens, long trainedTokens,
-                              double seconds) {
+    public record StepMetrics(long step, double loss, double crossEntropy, double meanWeight, double lr, double gradNorm,
+                              long tokens, long trainedTokens, double seconds) {
         public double tokensPerSecond() {
             return tokens / Math.max(1e-9, seconds);
         }
@@ -80,13 +83,21 @@ public final class Trainer {
     private final StepPlan plan;
     private final Settings settings;
     private final Hooks hooks;
+    private final TrainingLoss loss;
     private final AdamW optimizer;
 
+    /** A trainer minimising cross-entropy. */
     public Trainer(TrainableState state, StepPlan plan, Settings settings, Hooks hooks) {
+        this(state, plan, settings, hooks, TrainingLoss.CROSS_ENTROPY);
+    }
+
+    /** A trainer minimising {@code loss}. */
+    public Trainer(TrainableState state, StepPlan plan, Settings settings, Hooks hooks, TrainingLoss loss) {
         this.state = state;
         this.plan = plan;
         this.settings = settings;
         this.hooks = hooks;
+        this.loss = loss;
         this.optimizer = new AdamW(state.parameters(), settings.optimizer());
     }
 
@@ -96,18 +107,28 @@ public final class Trainer {
         Model model = state.model();
         List<TrainingExample> examples = plan.step(step);
         double norm = StepPlan.weightSum(examples);
-        double loss = 0;
+        double value = 0, crossEntropy = 0, weightSum = 0;
         long tokens = 0, trained = 0;
         if (norm > 0) {
             List<List<TrainingExample>> micro = StepPlan.microBatches(examples, settings.microTokens());
             for (int m = 0; m < micro.size(); m++) {
-                Scored scored = Scored.of(micro.get(m));
+                ScoredBatch scored = ScoredBatch.of(micro.get(m));
+                // The objective first: a constrained one runs the reference's forward, which must not overlap the
+                // training forward's tape.
+                Objective objective = loss.objective(scored, norm);
                 TrainingTape tape = new TrainingTape(settings.recompute(), dropoutSeed(step, m));
-                model.forwardForTraining(scored.batch, hooks, tape);
-                loss += Backward.run(model, tape, scored.positions,
-                        new CrossEntropy(scored.targets, scored.weights, norm), state.gradients());
-                tokens += scored.tokens;
-                trained += scored.positions.length;
+                model.forwardForTraining(scored.batch(), hooks, tape);
+                double l = Backward.run(model, tape, scored.positions(), objective, state.gradients());
+                value += l;
+                if (objective instanceof TokenwiseConstrained c) {
+                    crossEntropy += c.crossEntropy();
+                    weightSum += c.weightSum();
+                } else {
+                    crossEntropy += l;
+                    for (float w : scored.weights()) weightSum += w / norm;      // c = 1 for every token
+                }
+                tokens += scored.tokens();
+                trained += scored.size();
             }
         }
         double gradNorm = settings.clip() > 0
@@ -119,7 +140,10 @@ public final class Trainer {
             state.publish();
         }
         optimizer.zeroGrads();
-        return new StepMetrics(step, loss, lr, gradNorm, tokens, trained, (System.nanoTime() - start) / 1e9);
+        // The micro-batches' sums of w c / norm add up to the step's mean weight: the w / norm sum to 1.
+        double meanWeight = norm > 0 ? weightSum : Double.NaN;
+        return new StepMetrics(step, value, crossEntropy, meanWeight, lr, gradNorm, tokens, trained,
+                (System.nanoTime() - start) / 1e9);
     }
 
     private long dropoutSeed(long step, int micro) {
@@ -137,12 +161,12 @@ public final class Trainer {
         double sum = 0, weights = 0;
         int vocab = model.config().vocabSize();
         for (List<TrainingExample> micro : StepPlan.microBatches(examples, microTokens)) {
-            Scored scored = Scored.of(micro);
-            ForwardResult out = model.forward(scored.batch, hooks);
-            int columns = scored.batch.columns();
+            ScoredBatch scored = ScoredBatch.of(micro);
+            ForwardResult out = model.forward(scored.batch(), hooks);
+            int columns = scored.batch().columns();
             for (int r = 0; r < micro.size(); r++) {
                 FloatTensor logits = out.logits(r);
-                int pad = scored.batch.padding(r);
+                int pad = scored.batch().padding(r);
                 TrainingExample ex = micro.get(r);
                 float[] data = logits.data();
                 for (int i = 1; i < ex.length(); i++) {
@@ -159,39 +183,6 @@ public final class Trainer {
             }
         }
         return weights == 0 ? Double.NaN : sum / weights;
-    }
-
-    /** A micro-batch as a left-padded batch and the flat positions it scores. */
-    private record Scored(Batch batch, int[] positions, int[] targets, float[] weights, long tokens) {
-        static Scored of(List<TrainingExample> examples) {
-            int[][] seqs = new int[examples.size()][];
-            long tokens = 0;
-            for (int i = 0; i < seqs.length; i++) {
-                seqs[i] = examples.get(i).tokens();
-                tokens += seqs[i].length;
-            }
-            Batch batch = Batch.of(seqs);
-            int columns = batch.columns();
-            List<int[]> at = new ArrayList<>();
-            List<Float> w = new ArrayList<>();
-            for (int r = 0; r < seqs.length; r++) {
-                TrainingExample ex = examples.get(r);
-                int pad = batch.padding(r);
-                for (int i = 1; i < ex.length(); i++) {
-                    if (ex.weights()[i] == 0f) continue;
-                    at.add(new int[]{r * columns + pad + i - 1, ex.tokens()[i]});
-                    w.add(ex.weights()[i]);
-                }
-            }
-            int[] positions = new int[at.size()], targets = new int[at.size()];
-            float[] weights = new float[at.size()];
-            for (int i = 0; i < positions.length; i++) {
-                positions[i] = at.get(i)[0];
-                targets[i] = at.get(i)[1];
-                weights[i] = w.get(i);
-            }
-            return new Scored(batch, positions, targets, weights, tokens);
-        }
     }
 
     /**
