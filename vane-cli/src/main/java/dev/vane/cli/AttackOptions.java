@@ -210,7 +210,7 @@ final class AttackOptions {
     static void printFooter(PrintWriter out, JsonNode summary, String chart) {
         out.printf("judge: %s (config sha-256 %s...)%n", summary.path("judge").asText(),
                 summary.path("judge_hash").asText().substring(0, 12));
-        out.printf("run: %s (results.jsonl, summary.json, %s.png)%n", summary.path("run").asText(), chart);
+        out.printf("run: %s (results.jsonl, summary.json%s)%n", summary.path("run").asText(), chart == null ? "" : ", " + chart + ".png");
     }
 
     static String percent(double rate) {

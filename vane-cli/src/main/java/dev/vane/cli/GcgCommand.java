@@ -185,6 +185,6 @@ final class GcgCommand implements Callable<Integer> {
                 AttackOptions.percent(ci.get(1).asDouble()), AttackOptions.percent(s.get("refused").asDouble()),
                 AttackOptions.percent(s.get("degenerate").asDouble()), AttackOptions.percent(s.get("target_prefix_rate").asDouble()));
         if (s.has("mean_steps")) out.printf(Locale.ROOT, "mean steps %.1f, mean loss %.3f%n", s.get("mean_steps").asDouble(), s.get("mean_loss").asDouble());
-        AttackOptions.printFooter(out, s, s.has("transfer") ? "(no chart)" : "loss-by-step");
+        AttackOptions.printFooter(out, s, s.has("transfer") ? null : "loss-by-step");
     }
 }

@@ -129,6 +129,41 @@ class AttackCommandTest {
         return n;
     }
 
+    @Test
+    void gcgPrintsTheIssueKeysResumesAndRefusesBadOptions() throws Exception {
+        Path out = tmp.resolve("gcg");
+        String[] args = {"attack", "gcg", "--data", HARMFUL, "--split", "test", "--limit", "2", "--target", "Sure, here is",
+                "--suffix-length", "6", "--steps", "3", "--batch", "16", "--top-k", "16", "--max-tokens", "16",
+                "--out", out.toString(), "--json"};
+        CliRun run = CliRun.of(args);
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode s = JSON.readTree(run.out());
+        for (String key : List.of("n", "asr", "asr_ci95", "refused", "degenerate", "mean_steps", "refusal_rate_ci95",
+                "degenerate_rate_ci95", "target_prefix_rate")) {
+            assertThat(s.has(key)).as(key + " in " + s).isTrue();
+        }
+        assertThat(s.get("n").asInt()).isEqualTo(2);
+        assertThat(s.get("mean_steps").asDouble()).isEqualTo(3.0);
+        assertThat(Files.readAllLines(out.resolve("steps.jsonl"))).hasSize(2 * 4);        // steps 0..3 of each request
+        assertThat(out.resolve("loss-by-step.png")).exists();
+        CliRun again = CliRun.of(args);
+        assertThat(again.exitCode()).as(again.err()).isZero();
+        assertThat(JSON.readTree(again.out())).isEqualTo(s);
+        assertThat(Files.readAllLines(out.resolve("steps.jsonl"))).hasSize(2 * 4);
+
+        CliRun steered = CliRun.of("attack", "gcg", "--data", HARMFUL, "--target", "Sure", "--steer", "x.safetensors",
+                "--out", tmp.resolve("x").toString());
+        assertThat(steered.exitCode()).isEqualTo(2);
+        assertThat(steered.err()).contains("--steer applies when suffixes are transferred");
+        CliRun noTarget = CliRun.of("attack", "gcg", "--data", HARMFUL, "--out", tmp.resolve("y").toString());
+        assertThat(noTarget.exitCode()).isEqualTo(2);
+        assertThat(noTarget.err()).contains("--target TEXT");
+        CliRun notARun = CliRun.of("attack", "gcg", "--data", HARMFUL, "--target", "Sure", "--transfer", tmp.toString(),
+                "--out", tmp.resolve("z").toString());
+        assertThat(notARun.exitCode()).isEqualTo(2);
+        assertThat(notARun.err()).contains("no results.jsonl");
+    }
+
     private static Map<String, String> responses(Path results) throws IOException {
         Map<String, String> byId = new TreeMap<>();
         for (String line : Files.readAllLines(results)) {

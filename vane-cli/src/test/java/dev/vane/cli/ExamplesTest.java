@@ -51,6 +51,7 @@ class ExamplesTest {
             "train sft", Map.of("--steps", "1", "--batch-tokens", "128"),         // 60 steps take a minute each way
             "attack prefill", Map.of("--limit", "3", "--samples", "1", "--max-tokens", "24"),
             "attack decoding", Map.of("--limit", "2", "--max-tokens", "16"),
+            "attack gcg", Map.of("--limit", "2", "--steps", "2", "--batch", "16", "--top-k", "16", "--max-tokens", "16"),
             "eval refusal", Map.of("--max-tokens", "24"),
             "sweep heads", Map.of("--max-tokens", "16"),                          // the refusal metric's answers
             "kl", Map.of("--max-positions", "16"),
