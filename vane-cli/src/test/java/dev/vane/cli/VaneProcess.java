@@ -27,6 +27,9 @@ final class VaneProcess implements AutoCloseable {
     static VaneProcess start(Path log, List<String> args) {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
+                // One CPU: the kernels' workers spin while they wait for each other, which on a machine shared with
+                // the tests' own JVM costs the tiny organism more than a second thread gains it.
+                "-XX:ActiveProcessorCount=1",
                 "-Dvane.home=" + HOME, "-cp", System.getProperty("java.class.path"), Vane.class.getName()));
         command.addAll(args);
         try {

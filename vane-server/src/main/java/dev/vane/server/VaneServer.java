@@ -67,6 +67,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Built on Helidon SE's web server: each request runs on its own virtual thread, so a request simply blocks
  * while it waits for tokens or for a slow client to read them, and only that request waits.
+ *
+ * <p>What no web page and no slow client can do: every request must name a Host this server answers
+ * ({@link HostAllowList}), gets CORS headers only for an allowed origin ({@link CorsPolicy}), and sends a body only
+ * as strict JSON ({@link JsonBody}); each connection has deadlines for its headers, its body and its idle time,
+ * and their number is capped ({@link ConnectionLimits}, {@link ConnectionWatchdog}). HTTP/1.0 is answered with
+ * 505 and the proxy setting that avoids it.
  */
 public final class VaneServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
