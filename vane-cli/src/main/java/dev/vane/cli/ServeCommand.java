@@ -165,7 +165,8 @@ final class ServeCommand implements Callable<Integer> {
             // Signals that cannot be handled here (and other ways the JVM exits) still drain through this hook.
             Thread hook = new Thread(() -> drain(err, server), "vane-serve-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
-            try (ShutdownSignals signals = ShutdownSignals.install(stop::countDown)) {
+            ShutdownSignals signals = ShutdownSignals.install(stop::countDown);
+            try {
                 err.printf("vane serve: %s at http://%s:%d/v1 (%svectors: %s; default steering: %s; batch %d%s)%n",
                         server.modelName(), host, server.port(),
                         adapters.dirs.isEmpty() ? "" : "adapters: " + adapters.describe() + "; ",
@@ -178,6 +179,8 @@ final class ServeCommand implements Callable<Integer> {
                     // Embedded use (tests): interrupting the command stops the server the same graceful way.
                 }
                 drain(err, server);
+            } finally {
+                signals.close();
             }
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);

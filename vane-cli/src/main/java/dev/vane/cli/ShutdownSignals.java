@@ -54,11 +54,6 @@ final class ShutdownSignals implements AutoCloseable {
         onSignal.run();
     }
 
-    /** True when a signal arrived. */
-    boolean received() {
-        return received;
-    }
-
     @Override
     public void close() {
         previous.forEach(Signal::handle);
