@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -33,7 +34,7 @@ import java.util.Map;
  */
 public final class JsonBody {
     private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
-            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
 
     private JsonBody() {
     }
@@ -83,7 +84,7 @@ public final class JsonBody {
         String surrogate = loneSurrogate(node, "");
         if (surrogate != null) {
             throw ApiException.badRequest(null, "the JSON holds a lone UTF-16 surrogate escape (\\uD800-\\uDFFF without"
-                    + " its pair) in " + surrogate + "; such a string is not Unicode text");
+                    + " its pair) in " + PublicMessage.clip(surrogate) + "; such a string is not Unicode text");
         }
         return (ObjectNode) node;
     }
