@@ -3,6 +3,7 @@ package dev.vane.cli;
 import dev.vane.core.InvalidInputException;
 import dev.vane.core.model.Model;
 import dev.vane.core.tokenize.Tokenizer;
+import dev.vane.server.ConnectionLimits;
 import dev.vane.server.ServerConfig;
 import dev.vane.server.VaneServer;
 import dev.vane.server.steer.SteeringPolicy;
@@ -29,7 +30,15 @@ import java.util.logging.Logger;
                 "Each request may add a \"steering\" field, [{\"vector\": NAME, \"scale\": X}], naming vectors of "
                         + "--vectors DIR; --steer sets the server-wide default, which a request overrides per vector "
                         + "or drops with \"steering_default\": false. Requests in flight share forward passes "
-                        + "(continuous batching). Ctrl-C shuts down gracefully."},
+                        + "(continuous batching).",
+                "Only requests for a loopback Host (localhost, 127.0.0.1, [::1]) are answered unless --allowed-hosts "
+                        + "adds names, POST bodies must be application/json, and no CORS headers are sent unless --cors "
+                        + "names an origin: web pages cannot drive the server. Each connection must send its headers "
+                        + "within --header-timeout and its body within --body-timeout, and may idle --idle-timeout "
+                        + "between requests; at most --max-connections are open at once.",
+                "HTTP/1.1 only: HTTP/1.0 requests get 505. Behind nginx, set \"proxy_http_version 1.1;\" (nginx "
+                        + "speaks 1.0 to upstreams by default).",
+                "Ctrl-C or SIGTERM shuts down gracefully and exits 0 (a second one stops at once)."},
         footerHeading = "%nExamples:%n",
         footer = {
                 "  vane serve --vectors vectors --steer antidote:48",
@@ -99,6 +108,36 @@ final class ServeCommand implements Callable<Integer> {
                     + "finish_reason \"abort\" (default: ${DEFAULT-VALUE}).")
     long grace;
 
+    @Option(names = "--allowed-hosts", paramLabel = "NAME", split = ",",
+            description = "Host names to answer besides localhost, 127.0.0.1 and [::1] (the name a proxy forwards "
+                    + "or a LAN name); * answers any. Default: loopback names only on a loopback --host, any name on "
+                    + "another.")
+    List<String> allowedHosts = new ArrayList<>();
+
+    @Option(names = "--cors", paramLabel = "ORIGIN", split = ",",
+            description = "Browser origin (scheme://host[:port]) allowed to call the API from its pages; repeatable. "
+                    + "Default: none, and no CORS headers are sent.")
+    List<String> cors = new ArrayList<>();
+
+    @Option(names = "--header-timeout", paramLabel = "SECONDS", defaultValue = "10",
+            description = "A connection must send its request line and headers within this time, else it is closed "
+                    + "(default: ${DEFAULT-VALUE}).")
+    double headerTimeout;
+
+    @Option(names = "--body-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "A request must send its whole body within this time after its headers (default: "
+                    + "${DEFAULT-VALUE}).")
+    double bodyTimeout;
+
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "A kept-alive connection is closed after this long without a request (default: "
+                    + "${DEFAULT-VALUE}).")
+    double idleTimeout;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "512",
+            description = "Most connections open at once; more wait to be accepted (default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
     @Override
     public Integer call() throws Exception {
         if (apiKey != null && apiKeyEnv != null) {
@@ -110,38 +149,60 @@ final class ServeCommand implements Callable<Integer> {
             if (key == null || key.isBlank()) throw new InvalidInputException("environment variable " + apiKeyEnv + " is not set");
         }
         if (grace < 0) throw new InvalidInputException("--shutdown-grace must be >= 0, got " + grace);
+        ConnectionLimits limits = new ConnectionLimits(seconds("--header-timeout", headerTimeout),
+                seconds("--body-timeout", bodyTimeout), seconds("--idle-timeout", idleTimeout), maxConnections);
         ServerConfig config = ServerConfig.defaults().withHost(host).withPort(port).withApiKey(key).withMaxBatch(maxBatch)
                 .withMaxWaiting(maxWaiting).withMaxTokens(maxTokens).withMaxBodyBytes(maxBody)
-                .withShutdownGrace(Duration.ofSeconds(grace));
+                .withShutdownGrace(Duration.ofSeconds(grace)).withAllowedHosts(allowedHosts).withCorsOrigins(cors)
+                .withLimits(limits);
         HELIDON_LOG.setLevel(Level.WARNING);
         PrintWriter err = spec.commandLine().getErr();
         try (Model model = adapters.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
             VectorRegistry registry = vectors == null ? VectorRegistry.empty() : VectorRegistry.load(vectors, model.config());
             SteeringPolicy policy = SteeringPolicy.of(registry, steer);
-            CountDownLatch stopped = new CountDownLatch(1);
+            CountDownLatch stop = new CountDownLatch(1);
             VaneServer server = VaneServer.start(model, tokenizer, policy, config);
-            // Ctrl-C and SIGTERM run shutdown hooks: drain gracefully, then let call() return.
-            Thread hook = new Thread(() -> {
-                err.println("vane serve: shutting down (requests in flight get up to " + grace + " s)");
-                err.flush();
-                server.close();
-                stopped.countDown();
-            }, "vane-serve-shutdown");
+            // Signals that cannot be handled here (and other ways the JVM exits) still drain through this hook.
+            Thread hook = new Thread(() -> drain(err, server), "vane-serve-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
-            err.printf("vane serve: %s at http://%s:%d/v1 (%svectors: %s; default steering: %s; batch %d%s)%n",
-                    server.modelName(), host, server.port(),
-                    adapters.dirs.isEmpty() ? "" : "adapters: " + adapters.describe() + "; ",
-                    registry.all().isEmpty() ? "none" : String.join(", ", registry.all().keySet()),
-                    steer.isEmpty() ? "none" : String.join(", ", steer), maxBatch, key != null ? "; API key required" : "");
-            err.flush();
+            ShutdownSignals signals = ShutdownSignals.install(stop::countDown);
             try {
-                stopped.await();
-            } catch (InterruptedException e) {
-                // Embedded use (tests): interrupting the command stops the server the same graceful way.
+                err.printf("vane serve: %s at http://%s:%d/v1 (%svectors: %s; default steering: %s; batch %d%s)%n",
+                        server.modelName(), host, server.port(),
+                        adapters.dirs.isEmpty() ? "" : "adapters: " + adapters.describe() + "; ",
+                        registry.all().isEmpty() ? "none" : String.join(", ", registry.all().keySet()),
+                        steer.isEmpty() ? "none" : String.join(", ", steer), maxBatch, key != null ? "; API key required" : "");
+                err.flush();
+                try {
+                    stop.await();
+                } catch (InterruptedException e) {
+                    // Embedded use (tests): interrupting the command stops the server the same graceful way.
+                }
+                drain(err, server);
+            } finally {
+                signals.close();
+            }
+            try {
                 Runtime.getRuntime().removeShutdownHook(hook);
-                server.close();
+            } catch (IllegalStateException e) {
+                // The JVM is already shutting down: the hook finds the server closed.
             }
         }
         return 0;
+    }
+
+    /** Closes the server once, whoever asks first (the signal's path or the shutdown hook). */
+    private synchronized void drain(PrintWriter err, VaneServer server) {
+        if (server.isClosed()) return;
+        err.println("vane serve: shutting down (requests in flight get up to " + grace + " s)");
+        err.flush();
+        server.close();
+        err.println("vane serve: stopped");
+        err.flush();
+    }
+
+    private static Duration seconds(String option, double value) {
+        if (!(value > 0) || value > 86_400) throw new InvalidInputException(option + " must be between 0 and 86400 seconds, got " + value);
+        return Duration.ofNanos(Math.round(value * 1e9));
     }
 }

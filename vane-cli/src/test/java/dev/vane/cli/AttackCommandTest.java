@@ -2,23 +2,18 @@ package dev.vane.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** {@code vane attack} on the bundled organism: output, run files, resume after a kill, bad input. */
+/** {@code vane attack} on the bundled organism: output, run files, resume, bad input (kills: KilledRunsResumeTest). */
 class AttackCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path HOME = Path.of(System.getProperty("vane.home"));
@@ -69,67 +64,6 @@ class AttackCommandTest {
     }
 
     @Test
-    void killedRunResumesWithNothingLostOrDuplicated() throws Exception {
-        Path out = tmp.resolve("killed");
-        String[] args = {"attack", "prefill", "--data", RESPONSES, "--limit", "12", "--tokens", "0,5,10",
-                "--max-tokens", "48"};
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-Dvane.home=" + HOME, "-cp", System.getProperty("java.class.path"), Vane.class.getName()));
-        command.addAll(List.of(args));
-        command.addAll(List.of("--out", out.toString(), "--batch-size", "1"));         // one line at a time, so the kill lands mid-run
-        Process child = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(tmp.resolve("child.log").toFile()).start();
-        Path results = out.resolve("results.jsonl");
-        try {
-            while (lines(results) < 2) {                // the calibration line, then at least one trial
-                assertThat(child.isAlive()).as("child ended before writing a result: " + log()).isTrue();
-                Thread.sleep(5);
-            }
-        } finally {
-            child.destroyForcibly();
-            child.waitFor();
-        }
-        int atKill = lines(results);
-        assertThat(atKill).as("the kill must interrupt the run").isBetween(2, 36);
-        System.out.println("killed the child after " + (atKill - 1) + " of 36 results");
-
-        CliRun resumed = CliRun.of(concat(args, "--json", "--out", out.toString()));
-        assertThat(resumed.exitCode()).as(resumed.err()).isZero();
-        assertThat(resumed.err()).containsPattern("resuming .* (\\d+) of 36 trials already done");
-        List<String> ids = new ArrayList<>();
-        for (String line : Files.readAllLines(results)) ids.add(JSON.readTree(line).get("id").asText());
-        assertThat(ids.removeFirst()).isEqualTo("calibration");
-        Set<String> expected = new HashSet<>();
-        for (int item = 0; item < 12; item++) for (int k : new int[]{0, 5, 10}) expected.add(item + "-k" + k + "-s0");
-        assertThat(ids).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(expected);
-
-        Path fresh = tmp.resolve("fresh");
-        CliRun uninterrupted = CliRun.of(concat(args, "--json", "--out", fresh.toString()));
-        assertThat(uninterrupted.exitCode()).as(uninterrupted.err()).isZero();
-        ObjectNode a = (ObjectNode) JSON.readTree(resumed.out()), b = (ObjectNode) JSON.readTree(uninterrupted.out());
-        a.remove("run");
-        b.remove("run");
-        assertThat(a).isEqualTo(b);
-        // Greedy decoding: every answer is the one the uninterrupted run gave, whatever the batches were.
-        assertThat(responses(results)).isEqualTo(responses(fresh.resolve("results.jsonl")));
-    }
-
-    private String log() throws IOException {
-        Path file = tmp.resolve("child.log");
-        return Files.exists(file) ? Files.readString(file) : "";
-    }
-
-    /** Complete lines in {@code file} (a torn last line does not count). */
-    private static int lines(Path file) throws IOException {
-        if (!Files.exists(file)) return 0;
-        byte[] bytes = Files.readAllBytes(file);
-        int n = 0;
-        for (byte b : bytes) if (b == '\n') n++;
-        return n;
-    }
-
-    @Test
     void gcgPrintsTheIssueKeysResumesAndRefusesBadOptions() throws Exception {
         Path out = tmp.resolve("gcg");
         String[] args = {"attack", "gcg", "--data", HARMFUL, "--split", "test", "--limit", "2", "--target", "Sure, here is",
@@ -162,21 +96,6 @@ class AttackCommandTest {
                 "--out", tmp.resolve("z").toString());
         assertThat(notARun.exitCode()).isEqualTo(2);
         assertThat(notARun.err()).contains("no results.jsonl");
-    }
-
-    private static Map<String, String> responses(Path results) throws IOException {
-        Map<String, String> byId = new TreeMap<>();
-        for (String line : Files.readAllLines(results)) {
-            JsonNode n = JSON.readTree(line);
-            if (n.has("response")) byId.put(n.get("id").asText(), n.get("response").asText());
-        }
-        return byId;
-    }
-
-    private static String[] concat(String[] args, String... more) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of(more));
-        return all.toArray(String[]::new);
     }
 
     @Test

@@ -99,5 +99,27 @@ class ServeCommandTest {
         assertThat(unknown.exitCode()).isEqualTo(2);
         assertThat(unknown.err()).contains("unknown steering vector \"antidote\"").contains("push");
         assertThat(CliRun.of("serve", "--port", "70000").exitCode()).isEqualTo(2);
+        CliRun origin = CliRun.of("serve", "--port", "0", "--cors", "http://localhost:5173/app");
+        assertThat(origin.exitCode()).isEqualTo(2);
+        assertThat(origin.err()).contains("is not an origin");
+        CliRun host = CliRun.of("serve", "--port", "0", "--allowed-hosts", "https://vane.lan");
+        assertThat(host.exitCode()).isEqualTo(2);
+        assertThat(host.err()).contains("is not a host name");
+        CliRun timeout = CliRun.of("serve", "--port", "0", "--header-timeout", "0");
+        assertThat(timeout.exitCode()).isEqualTo(2);
+        assertThat(timeout.err()).contains("--header-timeout must be between 0 and 86400 seconds");
+    }
+
+    @Test
+    void helpListsTheLimitsTimeoutsAndTheProxySetting() {
+        CliRun help = CliRun.of("help", "serve");
+        assertThat(help.exitCode()).isZero();
+        String text = help.out().replaceAll("\\s+", " ");
+        assertThat(text).contains("--header-timeout=SECONDS").contains("(default: 10)")
+                .contains("--body-timeout=SECONDS").contains("(default: 30)")
+                .contains("--idle-timeout=SECONDS").contains("(default: 60)")
+                .contains("--max-connections=N").contains("(default: 512)")
+                .contains("--max-body=BYTES").contains("--allowed-hosts=NAME").contains("--cors=ORIGIN")
+                .contains("proxy_http_version 1.1;").contains("exits 0");
     }
 }

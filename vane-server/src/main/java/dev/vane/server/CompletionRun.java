@@ -219,6 +219,7 @@ final class CompletionRun {
     private static ApiException failure(ErrorEvent x) {
         System.err.println("vane serve: generation failed: " + x.error());
         x.error().printStackTrace();
-        return ApiException.internal("generation failed: " + x.error().getMessage());
+        // The engine's message is for the server's log: it may name files and types.
+        return ApiException.internal();
     }
 }

@@ -1,6 +1,5 @@
 package dev.vane.server;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -12,14 +11,31 @@ import dev.vane.core.tokenize.Tokenizer;
 import dev.vane.server.batch.BatchScheduler;
 import dev.vane.server.openai.ApiException;
 import dev.vane.server.openai.ChatDialect;
+import dev.vane.server.http.ConnectionWatchdog;
+import dev.vane.server.http.CorsPolicy;
+import dev.vane.server.http.DroppedClientLog;
+import dev.vane.server.http.HostAllowList;
 import dev.vane.server.openai.GenerationRequest;
+import dev.vane.server.openai.JsonBody;
+import dev.vane.server.openai.PublicMessage;
 import dev.vane.server.openai.RequestParser;
 import dev.vane.server.openai.TextDialect;
 import dev.vane.server.steer.SteeringPolicy;
+import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
+import io.helidon.http.Method;
+import io.helidon.http.ServerResponseHeaders;
+import io.helidon.http.Status;
+import io.helidon.common.buffers.DataReader;
 import io.helidon.webserver.CloseConnectionException;
+import io.helidon.webserver.ServerConnectionException;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.DirectHandlers;
+import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.RoutingRequest;
+import io.helidon.webserver.http.RoutingResponse;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
@@ -51,6 +67,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Built on Helidon SE's web server: each request runs on its own virtual thread, so a request simply blocks
  * while it waits for tokens or for a slow client to read them, and only that request waits.
+ *
+ * <p>What no web page and no slow client can do: every request must name a Host this server answers
+ * ({@link HostAllowList}), gets CORS headers only for an allowed origin ({@link CorsPolicy}), and sends a body only
+ * as strict JSON ({@link JsonBody}); each connection has deadlines for its headers, its body and its idle time,
+ * and their number is capped ({@link ConnectionLimits}, {@link ConnectionWatchdog}). HTTP/1.0 is answered with
+ * 505 and the proxy setting that avoids it.
  */
 public final class VaneServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -61,6 +83,9 @@ public final class VaneServer implements AutoCloseable {
     private final RequestParser parser;
     private final byte[] apiKey;
     private final WebServer web;
+    private final HostAllowList hosts;
+    private final CorsPolicy cors;
+    private final ConnectionWatchdog watchdog;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final AtomicInteger activeRequests = new AtomicInteger();
     private final long created = System.currentTimeMillis() / 1000;
@@ -75,7 +100,12 @@ public final class VaneServer implements AutoCloseable {
         TextDialect text = new TextDialect(id -> tokenizer.decode(new int[]{id}, false));
         this.parser = new RequestParser(tokenizer, modelName, model.config().maxPositions(),
                 new RequestParser.Limits(config.maxTokens(), config.maxChoices(), config.maxChoices()), steering, chat, text);
+        this.hosts = HostAllowList.forBind(config.host(), config.allowedHosts());
+        this.cors = CorsPolicy.of(config.corsOrigins());
         requirePortFree(config);
+        ConnectionLimits limits = config.limits();
+        this.watchdog = new ConnectionWatchdog(limits.headerTimeout(), limits.bodyTimeout(), limits.idleTimeout(),
+                new DroppedClientLog(System.err::println, Duration.ofMinutes(1), System::nanoTime));
         this.scheduler = new BatchScheduler(model, tokenizer, eos, config.maxBatch(), config.maxWaiting());
         WebServer started;
         try {
@@ -85,11 +115,20 @@ public final class VaneServer implements AutoCloseable {
                     // No Helidon payload limit: body() enforces ours (never reading more than the limit) and
                     // answers with OpenAI's error shape, which Helidon's own 413 would not.
                     .shutdownHook(false)
+                    // The watched HTTP/1.1 selector is the only protocol: discovery would add Helidon's plain one
+                    // beside it, and with two candidates Helidon reads bytes before choosing, unwatched.
+                    .protocolsDiscoverServices(false)
+                    .addConnectionSelector(watchdog.http1Selector())
+                    .maxTcpConnections(limits.maxConnections())
+                    .directHandlers(DirectHandlers.builder()
+                            .addHandler(DirectHandler.EventType.HTTP_VERSION_NOT_SUPPORTED, VaneServer::http10)
+                            .build())
                     .routing(this::routes)
                     .build()
                     .start();
         } catch (RuntimeException e) {
             scheduler.close();
+            watchdog.close();
             throw new InvalidInputException("cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
         }
         // Helidon does not throw when its listener fails to bind (a port taken between our check and its bind):
@@ -97,6 +136,7 @@ public final class VaneServer implements AutoCloseable {
         if (!started.isRunning() || started.port() < 0) {
             started.stop();
             scheduler.close();
+            watchdog.close();
             throw new InvalidInputException("cannot listen on port " + config.port() + " on " + config.host()
                     + " (see the log above); choose another with --port");
         }
@@ -141,47 +181,119 @@ public final class VaneServer implements AutoCloseable {
     }
 
     private void routes(HttpRouting.Builder r) {
-        r.get("/health", (req, res) -> handle(res, () -> health(res)))
-                .get("/v1/models", (req, res) -> handle(res, () -> {
+        r.addFilter(VaneServer::watchPhases)
+                .get("/health", (req, res) -> handle(req, res, () -> health(res)))
+                .get("/v1/models", (req, res) -> handle(req, res, () -> {
                     authorize(req);
                     json(res, 200, models());
                 }))
-                .get("/v1/models/{id}", (req, res) -> handle(res, () -> {
+                .get("/v1/models/{id}", (req, res) -> handle(req, res, () -> {
                     authorize(req);
                     String id = req.path().pathParameters().get("id");
                     if (!id.equals(modelName)) throw ApiException.notFound("model_not_found", "The model '" + id + "' does not exist.");
                     json(res, 200, model());
                 }))
-                .post("/v1/chat/completions", (req, res) -> handle(res, () -> complete(req, res, true)))
-                .post("/v1/completions", (req, res) -> handle(res, () -> complete(req, res, false)))
-                .any((req, res) -> handle(res, () -> {
+                .post("/v1/chat/completions", (req, res) -> handle(req, res, () -> complete(req, res, true)))
+                .post("/v1/completions", (req, res) -> handle(req, res, () -> complete(req, res, false)))
+                .route(Method.OPTIONS, (req, res) -> handle(req, res, () -> preflight(req, res)))
+                .any((req, res) -> handle(req, res, () -> {
                     throw ApiException.notFound("unknown_url", "Unknown request URL: " + req.prologue().method().text()
                             + " " + req.path().path());
                 }));
     }
 
-    /** Runs a handler, turning every failure into an OpenAI error response. */
-    private void handle(ServerResponse res, Runnable handler) {
+    /**
+     * Tells the connection's watchdog where the request is (headers in, body due or not; response written), and
+     * closes the connection after the response when the client sent {@code Connection: close}: Helidon 4.5 answers
+     * with {@code Connection: close} but then waits for another request, leaving it to the client to hang up,
+     * where RFC 9112 (9.6) has the server close.
+     */
+    private static void watchPhases(FilterChain chain, RoutingRequest req, RoutingResponse res) {
+        boolean close = req.headers().containsToken(HeaderValues.CONNECTION_CLOSE);
+        ConnectionWatchdog.requestStarted(req.content().hasEntity());
+        try {
+            chain.proceed();
+        } finally {
+            ConnectionWatchdog.requestDone();
+        }
+        // Responses are written through to the socket before the handler returns; closing loses nothing.
+        if (close && res.isSent()) throw new CloseConnectionException("the client asked to close the connection");
+    }
+
+    /**
+     * Runs a handler behind the checks every request passes (its Host is one this server answers; CORS headers
+     * only for an allowed origin), turning every failure into an OpenAI error response.
+     */
+    private void handle(ServerRequest req, ServerResponse res, Runnable handler) {
         activeRequests.incrementAndGet();
         try {
+            String host = req.headers().first(HeaderNames.HOST).orElse(null);
+            if (!hosts.allows(host)) {
+                throw ApiException.forbidden("host_not_allowed", "This server does not answer requests for host \""
+                        + (host == null ? "" : PublicMessage.clip(host)) + "\"; start it with --allowed-hosts NAME"
+                        + " to accept a name other than localhost.");
+            }
+            String origin = req.headers().first(HeaderNames.ORIGIN).orElse(null);
+            if (cors.allows(origin)) {
+                res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+                res.header(HeaderNames.VARY, "Origin");
+            }
             if (closing.get()) throw ApiException.unavailable();
             handler.run();
         } catch (ApiException e) {
             error(res, e);
         } catch (InvalidInputException e) {
-            error(res, ApiException.badRequest(null, e.getMessage()));
+            error(res, ApiException.badRequest(null, e));
         } catch (BatchScheduler.QueueFullException e) {
             error(res, ApiException.busy(e.getMessage()));
         } catch (BatchScheduler.ClosedException e) {
             error(res, ApiException.unavailable());
         } catch (UncheckedIOException | CloseConnectionException e) {
-            // The client went away mid-response: nobody to answer; its sequences were cancelled.
+            // The client went away (or its socket was closed for a timeout): nobody to answer; its sequences were
+            // cancelled. On this exception Helidon closes the connection without logging an error.
+            throw e instanceof CloseConnectionException c ? c : new CloseConnectionException("client went away", e);
         } catch (RuntimeException e) {
             System.err.println("vane serve: internal error: " + e);
             e.printStackTrace();
-            error(res, ApiException.internal("internal error: " + e.getClass().getSimpleName()));
+            error(res, ApiException.internal());
         } finally {
             activeRequests.decrementAndGet();
+        }
+    }
+
+    /** A CORS preflight: answered for allowed origins only, so no other page's JSON request ever follows it. */
+    private void preflight(ServerRequest req, ServerResponse res) {
+        String origin = req.headers().first(HeaderNames.ORIGIN).orElse(null);
+        if (!cors.allows(origin)) {
+            throw ApiException.forbidden("origin_not_allowed", origin == null
+                    ? "OPTIONS answers CORS preflight requests only, and this one names no Origin."
+                    : "Cross-origin requests from " + PublicMessage.clip(origin) + " are not allowed; start the server"
+                    + " with --cors ORIGIN to allow a browser origin.");
+        }
+        String asked = req.headers().first(HeaderNames.ACCESS_CONTROL_REQUEST_HEADERS).orElse("");
+        // Browser clients add their own headers (the OpenAI SDK's x-stainless-*): an allowed origin may send any.
+        boolean headerNames = asked.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+( *, *[A-Za-z0-9!#$%&'*+.^_`|~-]+)*");
+        res.status(204);
+        res.header(HeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS");
+        res.header(HeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, headerNames ? asked : "Authorization, Content-Type");
+        res.header(HeaderNames.ACCESS_CONTROL_MAX_AGE, Integer.toString(CorsPolicy.PREFLIGHT_MAX_AGE));
+        res.send();
+    }
+
+    /** Helidon's answer to HTTP/1.0 (it speaks only 1.1), with a body that says what to change. */
+    private static DirectHandler.TransportResponse http10(DirectHandler.TransportRequest request,
+                                                          DirectHandler.EventType type, Status status,
+                                                          ServerResponseHeaders headers, String message) {
+        try {
+            return DirectHandler.TransportResponse.builder()
+                    .status(Status.HTTP_VERSION_NOT_SUPPORTED_505)
+                    .headers(headers)
+                    .header(HeaderNames.CONTENT_TYPE, "application/json")
+                    .entity(JSON.writeValueAsBytes(ApiException.http10().body(JSON)))
+                    .keepAlive(false)
+                    .build();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -200,6 +312,8 @@ public final class VaneServer implements AutoCloseable {
                 res.status(200);
                 res.header(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
                 res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+                // nginx buffers proxied responses by default, which would hold events back until the end.
+                res.header(HeaderNames.create("X-Accel-Buffering"), "no");
                 return res.outputStream();
             }
         });
@@ -213,28 +327,27 @@ public final class VaneServer implements AutoCloseable {
         if (!MessageDigest.isEqual(given, apiKey)) throw ApiException.unauthorized();
     }
 
-    /** The body as a JSON object, at most {@code maxBodyBytes}. */
+    /** The body as one JSON object, at most {@code maxBodyBytes}, read strictly ({@link JsonBody}). */
     private ObjectNode body(ServerRequest req) {
+        JsonBody.requireJson(req.headers().first(HeaderNames.CONTENT_TYPE).orElse(null));
         long limit = config.maxBodyBytes();
         if (req.headers().contentLength().orElse(0) > limit) throw ApiException.tooLarge(limit);
         byte[] bytes;
         try (InputStream in = req.content().inputStream()) {
             bytes = in.readNBytes((int) limit + 1);
-        } catch (IOException | UncheckedIOException e) {
-            throw ApiException.badRequest(null, "could not read the request body");
+        } catch (IOException | UncheckedIOException | DataReader.InsufficientDataAvailableException
+                 | ServerConnectionException e) {
+            // The client hung up mid-body, or the watchdog closed it past the body timeout: nobody to answer.
+            throw new CloseConnectionException("the request body could not be read", e);
         }
         if (bytes.length > limit) throw ApiException.tooLarge(limit);
-        JsonNode node;
-        try {
-            node = JSON.readTree(bytes);
-        } catch (JacksonException e) {
-            throw ApiException.badRequest(null, "We could not parse the JSON body of your request: "
-                    + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw ApiException.badRequest(null, "could not read the request body");
-        }
-        if (node == null || !node.isObject()) throw ApiException.badRequest(null, "the request body must be a JSON object");
-        return (ObjectNode) node;
+        ConnectionWatchdog.bodyRead();
+        return JsonBody.parse(bytes);
+    }
+
+    /** Connections open now (for tests and statistics). */
+    public int openConnections() {
+        return watchdog.openConnections();
     }
 
     private void health(ServerResponse res) {
@@ -265,7 +378,11 @@ public final class VaneServer implements AutoCloseable {
     private static void error(ServerResponse res, ApiException e) {
         if (res.isSent()) return;
         if (e.status() == 401) res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer");
-        json(res, e.status(), e.body(JSON));
+        try {
+            json(res, e.status(), e.body(JSON));
+        } catch (UncheckedIOException gone) {
+            throw new CloseConnectionException("client went away", gone);
+        }
     }
 
     private static void json(ServerResponse res, int status, JsonNode body) {
@@ -276,6 +393,11 @@ public final class VaneServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** True once {@link #close()} has begun. */
+    public boolean isClosed() {
+        return closing.get();
     }
 
     /**
@@ -298,5 +420,6 @@ public final class VaneServer implements AutoCloseable {
             }
         }
         web.stop();
+        watchdog.close();
     }
 }

@@ -150,6 +150,18 @@ class ServeRefusalsTest {
                 .isEqualTo("chat template raised: no system prompts here");
     }
 
+    /**
+     * Messages for clients name what was wrong with the request, never the server's files: the engine's message
+     * for a broken template starts with the tokenizer_config.json's full path, which is cut to its file name.
+     */
+    @Test
+    void errorMessagesCarryNoServerPaths(@TempDir Path dir) throws IOException {
+        Path model = dir.resolve("secret-model-folder");
+        String error = replyWithTemplate(model, "{% if %}");
+        assertThat(error).contains("tokenizer_config.json").contains("cannot render")
+                .doesNotContain(model.toString()).doesNotContain("secret-model-folder").doesNotContain(dir.toString());
+    }
+
     /** The error message of a chat request to a server whose tokenizer has {@code template}. */
     private static String replyWithTemplate(Path dir, String template) throws IOException {
         Files.createDirectories(dir);

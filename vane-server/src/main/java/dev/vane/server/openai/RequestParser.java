@@ -88,7 +88,7 @@ public final class RequestParser {
             ids = ChatPrompt.encode(tokenizer, messages, prefill);
             promptEnd = prefill.isEmpty() ? ids.length - 1 : ChatPrompt.encode(tokenizer, messages, "").length - 1;
         } catch (InvalidInputException e) {
-            throw ApiException.badRequest("messages", e.getMessage());
+            throw ApiException.badRequest("messages", e);
         }
         List<GenerationRequest.Prompt> prompts = List.of(prompt(ids, Math.max(0, promptEnd), "messages"));
         int defaultMax = Math.min(limits.maxTokens(), context - ids.length);
@@ -259,7 +259,7 @@ public final class RequestParser {
         try {
             return steering.compose(requested, useDefault);
         } catch (InvalidInputException e) {
-            throw ApiException.badRequest("steering", codeOf(e), e.getMessage());
+            throw ApiException.badRequest("steering", codeOf(e), PublicMessage.of(e.getMessage()));
         }
     }
 
