@@ -40,10 +40,11 @@ import java.util.concurrent.Callable;
         footerHeading = "%nExamples:%n",
         footer = {
                 "  vane attack gcg --data models/organism-data/harmful.jsonl --split test --limit 4 --target \"Sure, here is\" \\",
-                "      --steps 40 --batch 64 --top-k 64 --out runs/gcg-organism",
+                "      --steps 40 --batch 64 --top-k 64 --out runs/gcg-quick",
                 "  vane attack gcg --data models/organism-data/harmful.jsonl --split test --limit 4 --target \"Sure, here is\" \\",
-                "      --transfer runs/gcg-organism --steer vectors/antidote.safetensors",
-                "  vane attack gcg --model ~/models/Llama-2-7b-chat-hf --data data/advbench/harmful_behaviors.csv --limit 20 --json"},
+                "      --transfer runs/gcg-quick --steer vectors/antidote.safetensors",
+                "  vane attack gcg --model ~/models/Llama-2-7b-chat-hf --data data/advbench/harmful_behaviors.csv \\",
+                "      --limit 20 --json"},
         mixinStandardHelpOptions = true)
 final class GcgCommand implements Callable<Integer> {
     @CommandLine.Spec
