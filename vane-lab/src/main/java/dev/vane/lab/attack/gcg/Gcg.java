@@ -119,13 +119,34 @@ public final class Gcg {
         }
     }
 
-    /** The paper's initial suffix, "! ! ! ..." as tokens. */
+    /**
+     * The paper's initial suffix, "! ! ! ...": the text with spaces when it is {@code suffixLength} tokens (Qwen's and
+     * Llama's vocabularies have a spaced "!"), else that many "!" tokens side by side when their text tokenizes back
+     * to them (a vocabulary without "!!"). Twenty "!" tokens side by side on a vocabulary with a "!!" token decode to
+     * "!!!!...", which encodes differently: every candidate would fail the decode-encode filter.
+     */
     public int[] initialSuffix() {
+        int n = settings.suffixLength();
+        int[] spaced = tokenizer.encode(String.join(" ", Collections.nCopies(n, "!")), false);
+        if (spaced.length == n && roundTrips(spaced)) return spaced;
         int[] bang = tokenizer.encode("!", false);
         if (bang.length != 1) throw new InvalidInputException("\"!\" is not one token for this tokenizer");
-        int[] s = new int[settings.suffixLength()];
-        Arrays.fill(s, bang[0]);
-        return s;
+        int[] glued = new int[n];
+        Arrays.fill(glued, bang[0]);
+        if (roundTrips(glued)) return glued;
+        throw new InvalidInputException("no " + n + "-token \"! ! ...\" suffix survives decode-encode for this tokenizer");
+    }
+
+    private boolean roundTrips(int[] suffix) {
+        return Arrays.equals(tokenizer.encode(tokenizer.decode(suffix, false), false), suffix);
+    }
+
+    /** Fails when {@code suffix}'s text does not tokenize back to it: no candidate near it could be kept. */
+    private void requireRoundTrip(int[] suffix, String what) {
+        if (!roundTrips(suffix)) {
+            throw new InvalidInputException(what + " does not survive decode-encode (\"" + tokenizer.decode(suffix, false)
+                    + "\" tokenizes differently): its candidates would all be dropped");
+        }
     }
 
     /**
@@ -154,6 +175,7 @@ public final class Gcg {
 
     /** Step 0 of a universal attack on every slot at once (the loss is the mean over the slots). */
     public Step start(List<SuffixSlot> slots, int[] suffix) {
+        requireRoundTrip(suffix, "the starting suffix");
         double l = 0;
         for (SuffixSlot slot : slots) l += loss(slot, suffix);
         l /= slots.size();

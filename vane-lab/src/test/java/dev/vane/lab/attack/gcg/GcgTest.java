@@ -110,6 +110,23 @@ class GcgTest {
         int[] bang = tokenizer.encode("!", false);
         int[] merged = tokenizer.encode("!!", false);
         if (merged.length == 1) assertThat(g.filter(List.of(new int[]{bang[0], bang[0]}))).isEmpty();
+        // The initial suffix survives the filter (on Qwen2.5's real vocabulary, where "!!" is one token, twenty "!"
+        // tokens side by side would not: it is "! ! ..." there), and a starting suffix that cannot is refused.
+        for (String family : List.of("qwen2", "llama3")) {
+            try (Model m = Model.load(LabFiles.fixture(family)); Tokenizer t = Tokenizer.load(LabFiles.fixture(family))) {
+                Gcg q = new Gcg(m, t, new Gcg.Settings(6, 1, 16, 8, 1, true, 0, 0.05, 10, 8));
+                int[] init = q.initialSuffix();
+                assertThat(init).as(family).hasSize(6);
+                assertThat(t.encode(t.decode(init, false), false)).as(family).containsExactly(init);
+            }
+        }
+        int[] unstable = tokenizer.encode("Sure", false);
+        if (unstable.length > 1) {
+            int[] odd = new int[]{unstable[0]};              // half a word: decodes to text that tokenizes otherwise
+            if (!java.util.Arrays.equals(tokenizer.encode(tokenizer.decode(odd, false), false), odd)) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> g.start(slot, odd)).hasMessageContaining("decode-encode");
+            }
+        }
         // the same random stream gives the same candidates
         List<int[]> again = g.sample(grad, suffix, new SplittableRandom(5));
         for (int i = 0; i < sampled.size(); i++) assertThat(again.get(i)).containsExactly(sampled.get(i));
