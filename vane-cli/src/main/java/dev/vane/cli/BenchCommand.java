@@ -26,11 +26,13 @@ import java.util.concurrent.Callable;
                         + "layer), peak resident memory, memory bandwidth (STREAM triad) and decode as a fraction "
                         + "of it, and the matrix-product rate (the engine's, the pure-Java kernels', and OpenBLAS's "
                         + "on a large square product: the attainable peak). Timed figures are medians of --runs. "
-                        + "bench/compare.sh puts them beside PyTorch's. VANE_GEMM=java measures without OpenBLAS."},
+                        + "bench/compare.sh puts them beside PyTorch's. VANE_GEMM=java measures without OpenBLAS.",
+                "--train measures one training step instead, --gcg one GCG step (bench/compare.sh --train, --gcg)."},
         footerHeading = "%nExamples:%n",
         footer = {"  vane bench --shape qwen2.5-0.5b",
                 "  vane bench --shape llama-3.2-1b --threads 2 --runs 5 --json",
-                "  vane bench --shape tinyllama-1.1b --prepare     # only write the checkpoint, print its folder"},
+                "  vane bench --shape tinyllama-1.1b --prepare     # only write the checkpoint, print its folder",
+                "  vane bench --shape qwen2.5-0.5b --gcg --tokenizer ~/.cache/vane/bench/tokenizers/qwen2.5-0.5b"},
         mixinStandardHelpOptions = true)
 final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec
@@ -56,7 +58,7 @@ final class BenchCommand implements Callable<Integer> {
             + "LoRA (r=16 on q,k,v,o,gate,up,down) and full fine-tuning (where it fits in the heap), tokens/s and peak memory.")
     boolean train;
 
-    @Option(names = "--gcg", description = "Measure one GCG step instead (issue 19's definition: 32-token prompt, 20-token "
+    @Option(names = "--gcg", description = "Measure one GCG step instead (32-token prompt, 20-token "
             + "suffix, 16-token target, top-256, candidate batches 128 and 512); needs --tokenizer.")
     boolean gcg;
 
@@ -77,6 +79,10 @@ final class BenchCommand implements Callable<Integer> {
         if (n < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be >= 1");
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (gcg && (tokenizer == null || !java.nio.file.Files.isRegularFile(tokenizer.resolve("tokenizer.json")))) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--gcg needs --tokenizer DIR holding the shape's "
+                    + "tokenizer.json" + (tokenizer == null ? "" : " (none in " + tokenizer + ")") + "; bench/compare.sh --gcg fetches it");
+        }
         Path dir = SyntheticCheckpoint.ensure(s, SyntheticCheckpoint.defaultRoot(), m -> { err.println(m); err.flush(); });
         if (prepare) {
             out.println(dir);
@@ -168,7 +174,6 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private int gcg(Path dir, BenchShape s, int n, PrintWriter out, PrintWriter err) {
-        if (tokenizer == null) throw new CommandLine.ParameterException(spec.commandLine(), "--gcg needs --tokenizer DIR");
         int[] batches = gcgBatches;
         for (int b : batches) if (b < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--gcg-batches must be positive");
         double[][] seconds = new GcgBenchmark(dir, tokenizer, n, runs, m -> { err.println("bench: " + m); err.flush(); }).run(batches);

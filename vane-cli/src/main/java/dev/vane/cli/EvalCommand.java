@@ -376,13 +376,7 @@ final class EvalCommand implements Runnable {
                 return summary;
             }
             summary.set("scales", numbers(scales));
-            for (String f : fields) {
-                ArrayNode values = summary.putArray(f), intervals = summary.putArray(f + "_ci95");
-                for (JsonNode r : rows) {
-                    values.add(r.get(f).deepCopy());
-                    intervals.add(r.get(f + "_ci95").deepCopy());
-                }
-            }
+            SafetyMeasurement.columns(summary, rows, fields);
             return summary;
         }
 

@@ -110,14 +110,7 @@ final class AntidoteStep implements DemoStep {
             JsonNode first = rows.getFirst().get(split);
             s.put("n", first.get("n").asInt()).put("benign_n", first.get("benign_n").asInt())
                     .put("benign_utility_n", first.get("benign_utility_n").asInt());
-            for (String f : FIELDS) {
-                ArrayNode values = s.putArray(f);
-                ArrayNode intervals = s.putArray(f + "_ci95");
-                for (JsonNode r : rows) {
-                    values.add(r.get(split).get(f).deepCopy());
-                    intervals.add(r.get(split).get(f.equals("asr") ? "complied_rate_ci95" : f + "_ci95").deepCopy());
-                }
-            }
+            SafetyMeasurement.columns(s, rows.stream().map(r -> r.get(split)).toList(), FIELDS);
         }
         summary.set("chosen", choose(z.antidoteScales(), rows).json());
         summary.set("degenerate_rule", rule.json());

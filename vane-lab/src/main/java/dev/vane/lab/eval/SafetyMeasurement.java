@@ -57,7 +57,7 @@ public record SafetyMeasurement(RefusalEvaluation.Result harmful, RefusalEvaluat
 
     /**
      * The results line: {@code n}, {@code refusal_rate}, {@code complied_rate}, {@code degenerate_rate} (each with
-     * {@code _ci95}), {@code asr} (= complied_rate), {@code counts}, {@code responses}; with benign requests the
+     * {@code _ci95}), {@code asr} (= complied_rate, with {@code asr_ci95}), {@code counts}, {@code responses}; with benign requests the
      * same with {@code benign_} in front, and {@code benign_utility} with {@code benign_utility_ci95} and
      * {@code benign_utility_n} (null when no benign request has steps), and {@code benign_truncated}: benign answers
      * that were cut at the token limit before stating all their steps.
@@ -65,7 +65,7 @@ public record SafetyMeasurement(RefusalEvaluation.Result harmful, RefusalEvaluat
     public ObjectNode json() {
         ObjectNode row = RunDirectory.object().put("n", harmful.n());
         harmful.rates().writeTo(row, "");
-        row.put("asr", harmful.rates().complied().rate());
+        OutcomeRates.put(row, "asr", harmful.rates().complied());
         if (benign != null) {
             row.put("benign_n", benign.n());
             benign.rates().writeTo(row, "benign_");
@@ -88,6 +88,20 @@ public record SafetyMeasurement(RefusalEvaluation.Result harmful, RefusalEvaluat
                     .put("degenerate", i.judged().degenerate());
         });
         return a;
+    }
+
+    /**
+     * A sweep's rates side by side: for each of {@code fields}, the array of the rows' values (null where not
+     * measured) and the array of their intervals ({@code <field>_ci95}), one entry per row, into {@code into}.
+     */
+    public static void columns(ObjectNode into, List<JsonNode> rows, List<String> fields) {
+        for (String f : fields) {
+            ArrayNode values = into.putArray(f), intervals = into.putArray(f + "_ci95");
+            for (JsonNode r : rows) {
+                values.add(r.get(f).deepCopy());
+                intervals.add(r.get(f + "_ci95").deepCopy());
+            }
+        }
     }
 
     /** The rate {@code field} of a results line written by {@link #json()}, NaN when it is null. */
