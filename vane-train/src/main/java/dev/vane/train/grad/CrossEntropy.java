@@ -31,23 +31,38 @@ public final class CrossEntropy implements Objective {
         // Positions are independent; their losses are summed in order afterwards, so threads do not change it.
         ComputePool.get().parallelFor(positions, p -> {
             int off = p * vocab;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int v = 0; v < vocab; v++) max = Math.max(max, logits[off + v]);
-            double sum = 0;
-            for (int v = 0; v < vocab; v++) {
-                double e = Math.exp(logits[off + v] - max);
-                dLogits[off + v] = (float) e;
-                sum += e;
-            }
-            double logZ = max + Math.log(sum);
+            Exponentials e = Exponentials.into(logits, off, vocab, dLogits);
             double w = weights[p] / norm;
-            losses[p] = w * (logZ - logits[off + targets[p]]);
-            float scale = (float) (w / sum);
+            losses[p] = w * -e.logProb(logits[off + targets[p]]);
+            float scale = (float) (w / e.sum());
             for (int v = 0; v < vocab; v++) dLogits[off + v] *= scale;
             dLogits[off + targets[p]] -= (float) w;
         });
         double loss = 0;
         for (double l : losses) loss += l;
         return loss;
+    }
+
+    /**
+     * One position's softmax numerator and normaliser: {@link #into} leaves exp(logit - max) in the gradient buffer,
+     * so the gradient of a weighted -log p(target) is that buffer times weight / sum, minus the weight at the target.
+     */
+    record Exponentials(double max, double sum) {
+        static Exponentials into(float[] logits, int off, int vocab, float[] out) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int v = 0; v < vocab; v++) max = Math.max(max, logits[off + v]);
+            double sum = 0;
+            for (int v = 0; v < vocab; v++) {
+                double e = Math.exp(logits[off + v] - max);
+                out[off + v] = (float) e;
+                sum += e;
+            }
+            return new Exponentials(max, sum);
+        }
+
+        /** log softmax at a position whose logit is {@code logit}. */
+        double logProb(double logit) {
+            return logit - max - Math.log(sum);
+        }
     }
 }

@@ -93,22 +93,15 @@ public final class TokenwiseConstrained implements Objective {
         double[] losses = new double[positions], ces = new double[positions], cs = new double[positions];
         ComputePool.get().parallelFor(positions, p -> {
             int off = p * vocab;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int v = 0; v < vocab; v++) max = Math.max(max, logits[off + v]);
-            double sum = 0;
-            for (int v = 0; v < vocab; v++) {
-                double e = Math.exp(logits[off + v] - max);
-                dLogits[off + v] = (float) e;
-                sum += e;
-            }
-            double logp = logits[off + targets[p]] - max - Math.log(sum);
+            CrossEntropy.Exponentials e = CrossEntropy.Exponentials.into(logits, off, vocab, dLogits);
+            double logp = e.logProb(logits[off + targets[p]]);
             double c = weight(logp - referenceLogProbs[p], betas[p], minWeight);
             double w = weights[p] / norm;
             losses[p] = w * c * -logp;
             ces[p] = w * -logp;
             cs[p] = w * c;
             // d(-log p)/d logits = softmax - onehot, scaled by the constant w c
-            float scale = (float) (w * c / sum);
+            float scale = (float) (w * c / e.sum());
             for (int v = 0; v < vocab; v++) dLogits[off + v] *= scale;
             dLogits[off + targets[p]] -= (float) (w * c);
         });
