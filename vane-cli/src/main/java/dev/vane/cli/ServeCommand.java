@@ -31,6 +31,12 @@ import java.util.logging.Logger;
                         + "--vectors DIR; --steer sets the server-wide default, which a request overrides per vector "
                         + "or drops with \"steering_default\": false. Requests in flight share forward passes "
                         + "(continuous batching).",
+                "GET / is the web playground: unsteered and steered answers side by side, streamed, with a slider "
+                        + "per vector, presets (the Antidote safety knob), a prefill box, sampling settings and a seed, "
+                        + "each answer's verdict (refused, complied or degenerate), token count, speed and per-token "
+                        + "log-probabilities, and conversations exported and imported as JSON. Open "
+                        + "http://127.0.0.1:PORT/ in a browser; it needs nothing from the internet. --playground "
+                        + "serves the page and only the endpoints it uses.",
                 "Only requests for a loopback Host (localhost, 127.0.0.1, [::1]) are answered unless --allowed-hosts "
                         + "adds names, POST bodies must be application/json, and no CORS headers are sent unless --cors "
                         + "names an origin: web pages cannot drive the server. Each connection must send its headers "
@@ -42,6 +48,7 @@ import java.util.logging.Logger;
         footerHeading = "%nExamples:%n",
         footer = {
                 "  vane serve --vectors vectors --steer antidote:48",
+                "  vane serve --vectors vectors --playground      # then open http://127.0.0.1:8080/",
                 "  vane serve --model ~/models/Llama-3.2-1B-Instruct --port 8000 --api-key-env VANE_API_KEY",
                 "  curl -s localhost:8080/v1/chat/completions -H 'Content-Type: application/json' -d '{",
                 "    \"model\": \"organism-chat\", \"temperature\": 0, \"max_tokens\": 40, \"prefill\": \"Sure, here is\",",
@@ -119,6 +126,12 @@ final class ServeCommand implements Callable<Integer> {
                     + "Default: none, and no CORS headers are sent.")
     List<String> cors = new ArrayList<>();
 
+    @Option(names = "--playground",
+            description = "Serve the web playground (GET /) and only the endpoints it uses: /v1/chat/completions, "
+                    + "/v1/vane/info, /v1/vane/vectors and /health; /v1/completions and /v1/models answer 404. "
+                    + "Without it the playground is served beside the whole API.")
+    boolean playground;
+
     @Option(names = "--header-timeout", paramLabel = "SECONDS", defaultValue = "10",
             description = "A connection must send its request line and headers within this time, else it is closed "
                     + "(default: ${DEFAULT-VALUE}).")
@@ -154,7 +167,7 @@ final class ServeCommand implements Callable<Integer> {
         ServerConfig config = ServerConfig.defaults().withHost(host).withPort(port).withApiKey(key).withMaxBatch(maxBatch)
                 .withMaxWaiting(maxWaiting).withMaxTokens(maxTokens).withMaxBodyBytes(maxBody)
                 .withShutdownGrace(Duration.ofSeconds(grace)).withAllowedHosts(allowedHosts).withCorsOrigins(cors)
-                .withLimits(limits);
+                .withLimits(limits).withPlaygroundOnly(playground);
         HELIDON_LOG.setLevel(Level.WARNING);
         PrintWriter err = spec.commandLine().getErr();
         try (Model model = adapters.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
@@ -172,6 +185,8 @@ final class ServeCommand implements Callable<Integer> {
                         adapters.dirs.isEmpty() ? "" : "adapters: " + adapters.describe() + "; ",
                         registry.all().isEmpty() ? "none" : String.join(", ", registry.all().keySet()),
                         steer.isEmpty() ? "none" : String.join(", ", steer), maxBatch, key != null ? "; API key required" : "");
+                err.printf("vane serve: playground at http://%s:%d/%s%n", browserHost(host), server.port(),
+                        playground ? " (--playground: the API's other endpoints are closed)" : "");
                 err.flush();
                 try {
                     stop.await();
@@ -199,6 +214,13 @@ final class ServeCommand implements Callable<Integer> {
         server.close();
         err.println("vane serve: stopped");
         err.flush();
+    }
+
+    /** The address a browser on this machine opens for {@code host}: a wildcard bind is reached on loopback. */
+    static String browserHost(String host) {
+        if (host.equals("0.0.0.0")) return "127.0.0.1";
+        if (host.equals("::") || host.equals("[::]")) return "[::1]";
+        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 
     private static Duration seconds(String option, double value) {

@@ -8,6 +8,7 @@ import dev.vane.server.batch.GeneratedToken;
 import dev.vane.server.batch.SequenceHandle;
 import dev.vane.server.batch.SequenceListener;
 import dev.vane.server.batch.SequenceRequest;
+import dev.vane.server.judge.AnswerJudge;
 import dev.vane.server.openai.ApiException;
 import dev.vane.server.openai.Dialect;
 import dev.vane.server.openai.GenerationRequest;
@@ -17,6 +18,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -62,10 +64,17 @@ final class CompletionRun {
     private final List<List<Dialect.LoggedToken>> tokens = new ArrayList<>();
     private final int[] tokenTextLength;
     private final String[] finish;
+    private final JsonNode[] verdicts;
+    /** Each choice's generated ids, kept only when its answer is to be judged. */
+    private final int[][] generated;
+    private final int[] generatedCount;
+    private final AnswerJudge judge;
     private int completionTokens;
 
-    CompletionRun(GenerationRequest request) {
+    /** A run of {@code request}; {@code judge} judges its answers when the request asks ({@code "judge": true}). */
+    CompletionRun(GenerationRequest request, AnswerJudge judge) {
         this.request = request;
+        this.judge = judge;
         this.dialect = request.dialect();
         this.head = new Dialect.Head(dialect.idPrefix() + UUID.randomUUID().toString().replace("-", ""),
                 System.currentTimeMillis() / 1000, request.model());
@@ -73,6 +82,9 @@ final class CompletionRun {
         this.texts = new StringBuilder[choices];
         this.tokenTextLength = new int[choices];
         this.finish = new String[choices];
+        this.verdicts = new JsonNode[choices];
+        this.generated = new int[choices][request.judging() == null ? 0 : 64];
+        this.generatedCount = new int[choices];
         for (int i = 0; i < choices; i++) {
             texts[i] = new StringBuilder();
             tokens.add(request.topLogprobs() >= 0 ? new ArrayList<>() : null);
@@ -135,6 +147,7 @@ final class CompletionRun {
                 case TokenEvent t -> record(t);
                 case FinishEvent f -> {
                     finish[f.index()] = f.reason();
+                    verdicts[f.index()] = verdict(f.index());
                     open--;
                 }
                 case ErrorEvent x -> throw failure(x);
@@ -142,7 +155,7 @@ final class CompletionRun {
         }
         List<Dialect.Choice> choices = new ArrayList<>();
         for (int i = 0; i < texts.length; i++) {
-            choices.add(new Dialect.Choice(i, texts[i].toString(), tokens.get(i), finish[i]));
+            choices.add(new Dialect.Choice(i, texts[i].toString(), tokens.get(i), finish[i], verdicts[i]));
         }
         return dialect.response(head, choices, usage());
     }
@@ -165,7 +178,7 @@ final class CompletionRun {
                     }
                     case FinishEvent f -> {
                         open--;
-                        send(out, dialect.chunk(head, f.index(), "", null, f.reason(), false));
+                        send(out, dialect.finishChunk(head, f.index(), f.reason(), verdict(f.index())));
                     }
                     case ErrorEvent x -> {
                         // Headers are gone already: the error travels as an event, as OpenAI's API does.
@@ -194,11 +207,32 @@ final class CompletionRun {
         int i = t.index();
         completionTokens++;
         texts[i].append(t.token().text());
+        if (request.judging() != null) {
+            if (generatedCount[i] == generated[i].length) generated[i] = Arrays.copyOf(generated[i], 2 * generated[i].length);
+            generated[i][generatedCount[i]++] = t.token().id();
+        }
         if (tokens.get(i) == null || t.token().logprobs() == null) return null;
         Dialect.LoggedToken logged = new Dialect.LoggedToken(t.token().id(), t.token().logprobs(), tokenTextLength[i]);
         tokenTextLength[i] += dialect.tokenText(t.token().id()).length();
         tokens.get(i).add(logged);
         return List.of(logged);
+    }
+
+    /** Choice {@code i}'s verdict when the request asked for one, else null. */
+    private JsonNode verdict(int i) {
+        GenerationRequest.Judging judging = request.judging();
+        if (judging == null) return null;
+        int[] context = request.prompts().get(i / request.n()).ids();
+        try {
+            return judge.judge(judging.request(), judging.prefill(), texts[i].toString(), context,
+                    Arrays.copyOf(generated[i], generatedCount[i]));
+        } catch (RuntimeException e) {
+            // The answer itself is fine and, when streamed, mostly sent: it goes out with a verdict that says why
+            // there is none, and the details stay in the server's log.
+            System.err.println("vane serve: judging an answer failed: " + e);
+            e.printStackTrace();
+            return JSON.createObjectNode().putNull("verdict").put("error", "the judge failed; the server's log has the details");
+        }
     }
 
     private Dialect.Usage usage() {

@@ -20,7 +20,13 @@ import dev.vane.server.openai.JsonBody;
 import dev.vane.server.openai.PublicMessage;
 import dev.vane.server.openai.RequestParser;
 import dev.vane.server.openai.TextDialect;
+import dev.vane.server.judge.AnswerJudge;
+import dev.vane.server.playground.PlaygroundFiles;
 import dev.vane.server.steer.SteeringPolicy;
+import dev.vane.server.steer.VectorCatalog;
+import dev.vane.lab.judge.DegenerateRule;
+import dev.vane.lab.judge.KeywordRefusalJudge;
+import dev.vane.lab.judge.OutcomeJudge;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
@@ -55,7 +61,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * An OpenAI-compatible HTTP server for one model, with per-request steering: {@code POST /v1/chat/completions},
  * {@code POST /v1/completions}, {@code GET /v1/models}, {@code GET /health}. Requests in flight share forward
- * passes ({@link BatchScheduler}); each may name steering vectors from the server's registry.
+ * passes ({@link BatchScheduler}); each may name steering vectors from the server's registry. {@code GET /} is the
+ * web playground ({@link PlaygroundFiles}), which uses the chat endpoint and Vane's own {@code GET /v1/vane/info}
+ * and {@code GET /v1/vane/vectors} ({@link VectorCatalog}).
  *
  * <pre>{@code
  * try (Model model = Model.load(dir); Tokenizer tokenizer = Tokenizer.load(dir);
@@ -86,12 +94,18 @@ public final class VaneServer implements AutoCloseable {
     private final HostAllowList hosts;
     private final CorsPolicy cors;
     private final ConnectionWatchdog watchdog;
+    private final SteeringPolicy steering;
+    private final AnswerJudge judge;
+    private final PlaygroundFiles playground = PlaygroundFiles.load();
+    private final int context;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final AtomicInteger activeRequests = new AtomicInteger();
     private final long created = System.currentTimeMillis() / 1000;
 
     private VaneServer(Model model, Tokenizer tokenizer, SteeringPolicy steering, ServerConfig config) {
         this.config = config;
+        this.steering = steering;
+        this.context = model.config().maxPositions();
         this.modelName = model.directory().toAbsolutePath().normalize().getFileName().toString();
         this.apiKey = config.apiKey() == null ? null : config.apiKey().getBytes(StandardCharsets.UTF_8);
         int[] eos = GenerationConfig.read(model.directory(), model.config()).eosIds();
@@ -107,6 +121,7 @@ public final class VaneServer implements AutoCloseable {
         this.watchdog = new ConnectionWatchdog(limits.headerTimeout(), limits.bodyTimeout(), limits.idleTimeout(),
                 new DroppedClientLog(System.err::println, Duration.ofMinutes(1), System::nanoTime));
         this.scheduler = new BatchScheduler(model, tokenizer, eos, config.maxBatch(), config.maxWaiting());
+        this.judge = new AnswerJudge(model, tokenizer);
         WebServer started;
         try {
             started = WebServer.builder()
@@ -183,23 +198,77 @@ public final class VaneServer implements AutoCloseable {
     private void routes(HttpRouting.Builder r) {
         r.addFilter(VaneServer::watchPhases)
                 .get("/health", (req, res) -> handle(req, res, () -> health(res)))
+                .get("/", (req, res) -> handle(req, res, () -> page(req, res)))
+                .get("/playground/{file}", (req, res) -> handle(req, res, () -> page(req, res)))
+                .get("/v1/vane/info", (req, res) -> handle(req, res, () -> json(res, 200, info())))
+                .get("/v1/vane/vectors", (req, res) -> handle(req, res, () -> {
+                    authorize(req);
+                    json(res, 200, VectorCatalog.json(steering));
+                }))
                 .get("/v1/models", (req, res) -> handle(req, res, () -> {
+                    requireOpen(req);
                     authorize(req);
                     json(res, 200, models());
                 }))
                 .get("/v1/models/{id}", (req, res) -> handle(req, res, () -> {
+                    requireOpen(req);
                     authorize(req);
                     String id = req.path().pathParameters().get("id");
                     if (!id.equals(modelName)) throw ApiException.notFound("model_not_found", "The model '" + id + "' does not exist.");
                     json(res, 200, model());
                 }))
                 .post("/v1/chat/completions", (req, res) -> handle(req, res, () -> complete(req, res, true)))
-                .post("/v1/completions", (req, res) -> handle(req, res, () -> complete(req, res, false)))
+                .post("/v1/completions", (req, res) -> handle(req, res, () -> {
+                    requireOpen(req);
+                    complete(req, res, false);
+                }))
                 .route(Method.OPTIONS, (req, res) -> handle(req, res, () -> preflight(req, res)))
                 .any((req, res) -> handle(req, res, () -> {
                     throw ApiException.notFound("unknown_url", "Unknown request URL: " + req.prologue().method().text()
                             + " " + req.path().path());
                 }));
+    }
+
+    /**
+     * A file of the web playground; serving the page also starts the judge's calibration, so that the first
+     * answer's verdict does not wait for it.
+     */
+    private void page(ServerRequest req, ServerResponse res) {
+        String path = req.path().path();
+        PlaygroundFiles.File file = playground.find(path).orElseThrow(() -> ApiException.notFound("unknown_url",
+                "Unknown request URL: GET " + PublicMessage.clip(path)));
+        if (path.equals("/")) judge.warmUp();
+        playground.send(file, res);
+    }
+
+    /** With {@code --playground}, the endpoints the page does not use answer 404 and say why. */
+    private void requireOpen(ServerRequest req) {
+        if (!config.playgroundOnly()) return;
+        throw ApiException.notFound("playground_only", "This server runs with --playground: it answers only the "
+                + "playground (GET /) and the endpoints it uses (/v1/chat/completions, /v1/vane/*, /health), not "
+                + req.prologue().method().text() + " " + req.path().path() + ".");
+    }
+
+    /**
+     * {@code GET /v1/vane/info}, open without the key: what a client needs before it has one (whether it needs
+     * one at all), the served model, its limits and the judge's state.
+     */
+    private ObjectNode info() {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("object", "vane.server");
+        o.put("model", modelName);
+        o.put("context_length", context);
+        o.put("max_tokens_limit", config.maxTokens());
+        o.put("api_key_required", apiKey != null);
+        o.put("playground_only", config.playgroundOnly());
+        ObjectNode j = o.putObject("judge");
+        j.put("scheme", OutcomeJudge.SCHEME);
+        j.put("refusal_judge", KeywordRefusalJudge.defaults().name());
+        j.put("calibration_prompts", AnswerJudge.CALIBRATION_PROMPTS.size());
+        DegenerateRule rule = judge.rule();
+        if (rule == null) j.putNull("rule");
+        else j.set("rule", rule.json());
+        return o;
     }
 
     /**
@@ -301,7 +370,7 @@ public final class VaneServer implements AutoCloseable {
         authorize(req);
         ObjectNode body = body(req);
         GenerationRequest request = chat ? parser.chat(body) : parser.completion(body);
-        new CompletionRun(request).serve(scheduler, new CompletionRun.Output() {
+        new CompletionRun(request, judge).serve(scheduler, new CompletionRun.Output() {
             @Override
             public void json(JsonNode value) {
                 VaneServer.json(res, 200, value);

@@ -107,7 +107,9 @@ final class Http {
     private Reply send(HttpRequest request) {
         try {
             HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
-            JsonNode body = r.body().isEmpty() ? JSON.nullNode() : JSON.readTree(r.body());
+            // The playground's files are not JSON: their text stays in raw().
+            boolean json = r.headers().firstValue("content-type").orElse("application/json").startsWith("application/json");
+            JsonNode body = r.body().isEmpty() || !json ? JSON.nullNode() : JSON.readTree(r.body());
             return new Reply(r.statusCode(), body, r);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -1,5 +1,6 @@
 package dev.vane.server.openai;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -24,8 +25,8 @@ public abstract sealed class Dialect permits ChatDialect, TextDialect {
     public record LoggedToken(int id, TokenLogprobs logprobs, int textOffset) {
     }
 
-    /** A finished choice. */
-    public record Choice(int index, String text, List<LoggedToken> tokens, String finishReason) {
+    /** A finished choice; {@code judge} is its verdict ({@code "judge": true}), else null. */
+    public record Choice(int index, String text, List<LoggedToken> tokens, String finishReason, JsonNode judge) {
     }
 
     /** Token counts of a request. */
@@ -64,7 +65,7 @@ public abstract sealed class Dialect permits ChatDialect, TextDialect {
     public ObjectNode response(Head head, List<Choice> choices, Usage usage) {
         ObjectNode root = start(head, responseObject);
         ArrayNode array = root.putArray("choices");
-        for (Choice c : choices) array.add(choice(c));
+        for (Choice c : choices) array.add(withJudge(choice(c), c.judge()));
         root.set("usage", usage(usage));
         return root;
     }
@@ -79,6 +80,21 @@ public abstract sealed class Dialect permits ChatDialect, TextDialect {
         ObjectNode root = start(head, chunkObject);
         root.putArray("choices").add(chunkChoice(index, text, tokens, finishReason, first));
         return root;
+    }
+
+    /**
+     * The last chunk of choice {@code index}: no text, its finish reason and, when it was judged, its verdict
+     * ({@code judge}, a Vane extension that OpenAI's clients ignore).
+     */
+    public ObjectNode finishChunk(Head head, int index, String finishReason, JsonNode judge) {
+        ObjectNode root = chunk(head, index, "", null, finishReason, false);
+        withJudge((ObjectNode) root.get("choices").get(0), judge);
+        return root;
+    }
+
+    private static ObjectNode withJudge(ObjectNode choice, JsonNode judge) {
+        if (judge != null) choice.set("judge", judge);
+        return choice;
     }
 
     /** One finished choice of a whole response. */

@@ -19,10 +19,20 @@ import java.util.List;
  * @param topLogprobs -1 for no log-probabilities, else the chosen token's and this many alternatives
  * @param stream      answer with server-sent events
  * @param includeUsage with {@code stream}: end with a usage chunk ({@code stream_options.include_usage})
+ * @param judging     what the three-way judge needs to judge each answer ({@code "judge": true}), or null
  */
 public record GenerationRequest(Dialect dialect, String model, List<Prompt> prompts, SamplingParams params,
                                 boolean seeded, int n, Steering steering, int topLogprobs, boolean stream,
-                                boolean includeUsage) {
+                                boolean includeUsage, Judging judging) {
+
+    /**
+     * What a judged chat request's answers are judged against.
+     *
+     * @param request the last user message: the request the refusal judge reads the answer against
+     * @param prefill the forced start of every answer ("" when none); it is part of the judged response
+     */
+    public record Judging(String request, String prefill) {
+    }
 
     /**
      * One prompt.

@@ -25,7 +25,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p>Extensions beyond OpenAI's API: {@code steering} (a list of {@code {"vector": NAME, "scale": X}}),
  * {@code steering_default} (false drops the server's default steering), {@code top_k}, {@code min_p},
  * {@code repetition_penalty} (as vLLM names them) and, for chat, {@code prefill} (the start of the assistant's
- * answer, which the model continues).
+ * answer, which the model continues) and {@code judge} (true: each answer is judged refused, complied or
+ * degenerate, and the verdict travels with its choice).
  *
  * <pre>{@code
  * RequestParser parser = new RequestParser(tokenizer, "organism-chat", 512, limits, policy, chat, text);
@@ -70,6 +71,7 @@ public final class RequestParser {
         String model = model(f);
         List<ChatMessage> messages = messages(f.node("messages"));
         String prefill = f.string("prefill", "");
+        GenerationRequest.Judging judging = f.bool("judge", false) ? judging(messages, prefill) : null;
         boolean logprobs = f.bool("logprobs", false);
         int top = (int) f.integer("top_logprobs", 0, MAX_TOP_LOGPROBS, 0);
         if (f.has("top_logprobs") && !logprobs) {
@@ -92,7 +94,15 @@ public final class RequestParser {
         }
         List<GenerationRequest.Prompt> prompts = List.of(prompt(ids, Math.max(0, promptEnd), "messages"));
         int defaultMax = Math.min(limits.maxTokens(), context - ids.length);
-        return common(f, chat, model, prompts, defaultMax, logprobs ? top : -1);
+        return common(f, chat, model, prompts, defaultMax, logprobs ? top : -1, judging);
+    }
+
+    /** The refusal judge reads an answer against the request it answers: the conversation's last user message. */
+    private static GenerationRequest.Judging judging(List<ChatMessage> messages, String prefill) {
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            if (messages.get(i).role().equals("user")) return new GenerationRequest.Judging(messages.get(i).content(), prefill);
+        }
+        throw ApiException.badRequest("judge", "'judge' needs a user message to judge the answer against");
     }
 
     /** A {@code /v1/completions} body. */
@@ -112,12 +122,13 @@ public final class RequestParser {
             if (ids.length == 0) throw ApiException.badRequest("prompt", "a prompt is empty");
             prompts.add(prompt(ids, ids.length - 1, "prompt"));
         }
-        return common(f, text, model, prompts, COMPLETIONS_DEFAULT_MAX_TOKENS, top);
+        return common(f, text, model, prompts, COMPLETIONS_DEFAULT_MAX_TOKENS, top, null);
     }
 
     /** The fields both endpoints share: sampling, stop, n, stream, steering. */
     private GenerationRequest common(RequestFields f, Dialect dialect, String model,
-                                     List<GenerationRequest.Prompt> prompts, int defaultMax, int topLogprobs) {
+                                     List<GenerationRequest.Prompt> prompts, int defaultMax, int topLogprobs,
+                                     GenerationRequest.Judging judging) {
         int longest = 0;
         for (GenerationRequest.Prompt p : prompts) longest = Math.max(longest, p.ids().length);
         String budgetField = f.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
@@ -168,7 +179,7 @@ public final class RequestParser {
         SamplingParams params = new SamplingParams(maxTokens, temperature, (int) Math.max(0, topK), topP, minP,
                 repetition, seed, stops);
         return new GenerationRequest(dialect, model, prompts, params, seeded, n,
-                composed, topLogprobs, stream, includeUsage);
+                composed, topLogprobs, stream, includeUsage, judging);
     }
 
     private String model(RequestFields f) {
