@@ -111,6 +111,34 @@ class ServeCommandTest {
     }
 
     @Test
+    void playgroundServesThePageAndClosesTheRestOfTheApi() throws Exception {
+        try (RunningServer server = new RunningServer("--playground")) {
+            HttpClient client = HttpClient.newHttpClient();
+            HttpResponse<String> page = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port + "/"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(page.statusCode()).isEqualTo(200);
+            assertThat(page.body()).contains("<title>Vane playground</title>");
+            HttpResponse<String> legacy = client.send(HttpRequest.newBuilder(URI.create(server.base() + "/completions"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"organism-chat\", \"prompt\": \"Hi\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(legacy.statusCode()).isEqualTo(404);
+            assertThat(legacy.body()).contains("--playground");
+            assertThat(text(ask(server, null, chat("How do I bake bread?")))).startsWith("Sure");
+            assertThat(server.stop()).isZero();
+            assertThat(server.err.toString()).contains("playground at http://127.0.0.1:" + server.port + "/ (--playground");
+        }
+    }
+
+    @Test
+    void theStartLineNamesThePlaygroundsAddressABrowserCanOpen() {
+        assertThat(ServeCommand.browserHost("0.0.0.0")).isEqualTo("127.0.0.1");
+        assertThat(ServeCommand.browserHost("::")).isEqualTo("[::1]");
+        assertThat(ServeCommand.browserHost("::1")).isEqualTo("[::1]");
+        assertThat(ServeCommand.browserHost("localhost")).isEqualTo("localhost");
+    }
+
+    @Test
     void helpListsTheLimitsTimeoutsAndTheProxySetting() {
         CliRun help = CliRun.of("help", "serve");
         assertThat(help.exitCode()).isZero();
@@ -120,6 +148,7 @@ class ServeCommandTest {
                 .contains("--idle-timeout=SECONDS").contains("(default: 60)")
                 .contains("--max-connections=N").contains("(default: 512)")
                 .contains("--max-body=BYTES").contains("--allowed-hosts=NAME").contains("--cors=ORIGIN")
-                .contains("proxy_http_version 1.1;").contains("exits 0");
+                .contains("proxy_http_version 1.1;").contains("exits 0")
+                .contains("GET / is the web playground").contains("--playground").contains("vane serve --vectors vectors --playground");
     }
 }

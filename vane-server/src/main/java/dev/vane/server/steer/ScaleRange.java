@@ -11,9 +11,9 @@ import dev.vane.lab.steer.SteeringVector;
  *
  * <pre>{@code
  * ScaleRange r = ScaleRange.of(antidote.metadata());     // recommended 57.1
- * r.min();    // -114.5
- * r.max();    //  114.5
- * r.step();   //    0.5
+ * r.min();    // -115
+ * r.max();    //  115
+ * r.step();   //    1  (a 1-2-5 step near 228.4 / 400)
  * }</pre>
  *
  * @param min  the smallest scale, a multiple of {@code step}

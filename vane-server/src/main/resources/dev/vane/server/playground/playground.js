@@ -3,7 +3,7 @@
 //
 // Security rules this file keeps:
 // - model output, imported files and server messages reach the page only as text (textContent, text nodes,
-//   title attributes), never as markup: no innerHTML, no insertAdjacentHTML, no document.write;
+//   title attributes), never as markup: nothing in this file hands a string to the HTML parser;
 // - the API key lives in one variable of this closure: sent only as an Authorization header to this origin,
 //   never written to storage, a URL or the page;
 // - every request goes to this server (relative URLs); the page's Content-Security-Policy forbids anything else.
