@@ -360,9 +360,8 @@
     const result = {content: turn.prefill, tokens: [], judge: null, completion_tokens: 0, tokens_per_second: null,
       finish_reason: null, error: null};
     turn.answers[pane] = result;
-    let first = null;
+    const sent = performance.now();
     let last = null;
-    let timed = 0;
     try {
       const response = await fetch('/v1/chat/completions', {method: 'POST', headers: headers(true),
         body: JSON.stringify(requestBody(pane, turn)), signal, cache: 'no-store'});
@@ -374,10 +373,7 @@
           const text = choice.delta && typeof choice.delta.content === 'string' ? choice.delta.content : '';
           const lp = choice.logprobs && Array.isArray(choice.logprobs.content) ? choice.logprobs.content[0] : null;
           if (text !== '' || lp) {
-            const now = performance.now();
-            if (first === null) first = now;
-            last = now;
-            timed++;
+            last = performance.now();
             const token = {text, token: lp ? lp.token : null, logprob: lp ? lp.logprob : null,
               top: lp ? lp.top_logprobs.map((t) => [t.token, t.logprob]) : []};
             result.tokens.push(token);
@@ -388,8 +384,10 @@
           if (choice.judge) result.judge = choice.judge;
         }
       });
-      // Decoding speed: tokens after the first over the time since it (the first waits for the prompt's prefill).
-      if (timed > 1 && last > first) result.tokens_per_second = (timed - 1) / ((last - first) / 1000);
+      // Speed as the person waited for it: tokens over the time from sending to the last token (the prompt's
+      // prefill and any queueing included). Timing between chunks would be the browser's, not the server's:
+      // two streams read at once arrive in bursts.
+      if (last !== null && last > sent) result.tokens_per_second = result.completion_tokens / ((last - sent) / 1000);
       view.turn.dataset.state = 'done';
     } catch (e) {
       result.error = e.name === 'AbortError' ? 'stopped' : e.message;
