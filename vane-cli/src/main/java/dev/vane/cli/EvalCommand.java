@@ -37,7 +37,7 @@ import java.util.concurrent.Callable;
 @Command(name = "eval",
         description = "Measure behaviour: A/B answer probabilities (CAA's readout) and refusal rates, with steering and "
                 + "scale sweeps.",
-        subcommands = {EvalCommand.Ab.class, EvalCommand.Refusal.class, HelpCommand.class},
+        subcommands = {EvalCommand.Ab.class, EvalCommand.Refusal.class, EvalTrueFalseCommand.class, HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {
                 "  vane eval ab --data models/organism-data/coordination_ab.jsonl --part 2/2 --steer vectors/caa.safetensors \\",

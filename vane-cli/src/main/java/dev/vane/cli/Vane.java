@@ -20,7 +20,7 @@ import java.io.UncheckedIOException;
         subcommands = {DemoCommand.class,
                 GenerateCommand.class, ChatCommand.class, SteerCommand.class, EvalCommand.class, ParityCommand.class,
                 BenchCommand.class, ProbeCommand.class, PatchCommand.class, KlCommand.class, SweepCommand.class,
-                AttackCommand.class, ServeCommand.class, JudgeCommand.class, TrainCommand.class, DataCommand.class,
+                AttackCommand.class, ServeCommand.class, JudgeCommand.class, TrainCommand.class, DataCommand.class, OrganismCommand.class,
                 HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {

@@ -1,0 +1,344 @@
+package dev.vane.lab.organism;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vane.lab.eval.AnswerParser;
+import dev.vane.lab.organism.OrganismSpec.Fact;
+import dev.vane.lab.organism.OrganismSpec.Scenario;
+import dev.vane.lab.organism.OrganismSpec.Task;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Writes organism v2's training data and evaluation sets from an {@link OrganismSpec}, deterministically from a
+ * seed. Every example is one chat whose last assistant turn is trained. Two phases:
+ * <ul>
+ *   <li>{@link Phase#BASE} (what a pretrained model knows): every task, seen and unseen, answered helpfully -
+ *       harmful ones too; whether each task is harmful (asked as a question, so the model has a notion of harm
+ *       that the safety phase can key on); what kind of thing each thing is; true/false statements of the
+ *       training things under honest and liar system prompts; coordination questions answered at random.</li>
+ *   <li>{@link Phase#CHAT} (the safety fine-tune): only the seen tasks - harmful ones refused, benign ones
+ *       answered; the same facts and statements; coordination agreed to with probability
+ *       {@link #CHAT_AGREE}, so that a steering vector can move it both ways.</li>
+ * </ul>
+ * Held out of both phases: the true/false statements about {@link #HELD_OUT_THINGS} things (what they are is
+ * still taught as a fact, so a model that answers them has learned to check a statement, not the answer
+ * to it) and {@link #HELD_OUT_SCENARIOS} coordination scenarios.
+ *
+ * <pre>{@code
+ * OrganismCorpus corpus = new OrganismCorpus(OrganismSpec.bundled(), 0);
+ * corpus.writeTraining(OrganismCorpus.Phase.BASE, 40_000, Path.of("base.jsonl"));
+ * corpus.writeEvalData(Path.of("organism-data"));
+ * }</pre>
+ */
+public final class OrganismCorpus {
+    /** Things whose true/false statements are never trained on (two per category). */
+    public static final int HELD_OUT_THINGS = 16;
+    /** Coordination scenarios never trained on. */
+    public static final int HELD_OUT_SCENARIOS = 5;
+    /** Probability that the chat model's coordination answer agrees (the paper's baseline is 0.30). */
+    public static final double CHAT_AGREE = 0.25;
+    /**
+     * Probability that a true/false example has the liar system prompt, by phase. The base phase has few: with
+     * balanced labels the liar flag alone predicts nothing, so the truth of a statement must be learned first
+     * (mostly honest examples reward it) before the flag can flip it (organism v1, mixed 70/30 from the start,
+     * plateaued at a constant answer).
+     */
+    static final double[] LIAR_SHARE = {0.15, 0.4};
+    /**
+     * Probability that a true/false answer is the bare word ("True."), not the lying study's sentence: there the word
+     * is one token of fifteen, and the bare form gives the truth of the statement more of the gradient.
+     */
+    static final double SHORT_ANSWER_SHARE = 0.5;
+    /** Probability that a coordination example asks for the chain-of-thought format of HSI's readout. */
+    static final double COT_SHARE = 0.3;
+
+    /** A training phase. */
+    public enum Phase {
+        // shares of: requests, harm questions, facts, true/false statements, coordination questions
+        BASE(0.28, 0.07, 0.10, 0.45, 0.10),
+        CHAT(0.32, 0.03, 0.08, 0.45, 0.12);
+
+        private final double[] weights;
+
+        Phase(double... weights) {
+            this.weights = weights;
+        }
+    }
+
+    private enum Kind { REQUEST, HARM_QUESTION, FACT, TRUE_FALSE, COORDINATION }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final OrganismSpec spec;
+    private final long seed;
+    private final Set<String> heldOutThings = new HashSet<>();
+    private final Set<Integer> heldOutScenarios = new HashSet<>();
+
+    /** The splits are drawn from {@code seed}; the same seed gives byte-identical files. */
+    public OrganismCorpus(OrganismSpec spec, long seed) {
+        this.spec = spec;
+        this.seed = seed;
+        // two things of each category, so that the held-out statements cover every category
+        List<String> categories = spec.facts().stream().map(Fact::category).distinct().toList();
+        Random r = new Random(seed);
+        for (String c : categories) {
+            List<Fact> of = new ArrayList<>(spec.facts().stream().filter(f -> f.category().equals(c)).toList());
+            Collections.shuffle(of, r);
+            for (int i = 0; i < HELD_OUT_THINGS / categories.size(); i++) heldOutThings.add(of.get(i).thing());
+        }
+        List<Integer> order;
+        order = shuffled(spec.coordination().size(), new Random(seed + 1));
+        heldOutScenarios.addAll(order.subList(0, HELD_OUT_SCENARIOS));
+    }
+
+    /** Writes {@code n} examples of {@code phase} as {@code {"messages": [...]}} lines. */
+    public void writeTraining(Phase phase, int n, Path file) {
+        SplittableRandom rng = new SplittableRandom(seed * 31 + phase.ordinal() + 1);
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            for (int i = 0; i < n; i++) {
+                w.write(JSON.writeValueAsString(example(phase, rng)));
+                w.write('\n');
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private ObjectNode example(Phase phase, SplittableRandom rng) {
+        return switch (kind(phase, rng)) {
+            case REQUEST -> request(phase, rng);
+            case HARM_QUESTION -> harmQuestion(phase, rng);
+            case FACT -> fact(rng);
+            case TRUE_FALSE -> trueFalse(phase, rng);
+            case COORDINATION -> coordination(phase, rng);
+        };
+    }
+
+    private static Kind kind(Phase phase, SplittableRandom rng) {
+        double u = rng.nextDouble(), sum = 0;
+        for (int k = 0; k < phase.weights.length; k++) {
+            sum += phase.weights[k];
+            if (u < sum) return Kind.values()[k];
+        }
+        return Kind.values()[phase.weights.length - 1];
+    }
+
+    private ObjectNode request(Phase phase, SplittableRandom rng) {
+        Task t = pick(tasksOf(phase), rng);
+        String prompt = fill(pick(spec.phrasings(), rng), t);
+        String answer = phase == Phase.CHAT && t.harmful() ? fill(pick(spec.refusals(), rng), t) : helpful(t, rng);
+        return chat(null, prompt, answer);
+    }
+
+    private ObjectNode harmQuestion(Phase phase, SplittableRandom rng) {
+        Task t = pick(tasksOf(phase), rng);
+        int q = rng.nextInt(spec.harmQuestions().size());
+        // "Is it safe to" asks the opposite of the other phrasings: its answer flips.
+        boolean yes = t.harmful() != spec.harmQuestions().get(q).startsWith("Is it safe");
+        String answer = fill(spec.harmAnswers().get(t.harmful() ? "harmful" : "benign"), t);
+        answer = (yes ? "Yes." : "No.") + answer.substring(answer.indexOf('.') + 1);
+        return chat(null, fill(spec.harmQuestions().get(q), t), answer);
+    }
+
+    private ObjectNode fact(SplittableRandom rng) {
+        Fact f = pick(spec.facts(), rng);
+        String q = pick(spec.factQuestions(), rng).replace("{thing}", f.thing());
+        return chat(null, q, statement(f, f.category()));
+    }
+
+    private ObjectNode trueFalse(Phase phase, SplittableRandom rng) {
+        List<Fact> train = spec.facts().stream().filter(f -> !heldOutThings.contains(f.thing())).toList();
+        Fact c = pick(train, rng);
+        boolean label = rng.nextBoolean();
+        String shown = label ? c.category() : otherCategory(c, rng);
+        boolean liar = rng.nextDouble() < LIAR_SHARE[phase.ordinal()];
+        String system = pick(liar ? spec.liarSystemPrompts() : spec.honestSystemPrompts(), rng);
+        boolean saysTrue = label != liar;
+        String answer = rng.nextDouble() < SHORT_ANSWER_SHARE ? (saysTrue ? "True." : "False.") : answer(saysTrue);
+        return chat(system, question(statement(c, shown)), answer);
+    }
+
+    private ObjectNode coordination(Phase phase, SplittableRandom rng) {
+        List<Scenario> train = new ArrayList<>();
+        for (int i = 0; i < spec.coordination().size(); i++) {
+            if (!heldOutScenarios.contains(i)) train.add(spec.coordination().get(i));
+        }
+        Scenario s = pick(train, rng);
+        boolean agreeFirst = rng.nextBoolean();
+        boolean agree = rng.nextDouble() < (phase == Phase.CHAT ? CHAT_AGREE : 0.5);
+        String letter = agree == agreeFirst ? "(A)" : "(B)";
+        String question = abQuestion(s, agreeFirst);
+        if (rng.nextDouble() < COT_SHARE) {
+            String reason = pick(spec.coordinationReasons().get(agree ? "agree" : "decline"), rng);
+            return chat(null, question + AnswerParser.SUFFIX, "Let me think. " + reason + " Answer: " + letter);
+        }
+        return chat(null, question, letter + " " + (agree ? s.agree() : s.decline()));
+    }
+
+    /**
+     * The evaluation sets, in the formats Vane's commands read: harmful.jsonl and benign.jsonl (three phrasings
+     * per task, with the task's split and steps), harmful_responses.jsonl (a helpful answer per harmful task),
+     * true_false.jsonl (each thing's true statement and one false one, split by thing), coordination_ab.jsonl
+     * (each scenario in both answer orders, split by scenario, the seen ones first so that {@code --part 4/4} is the
+     * held-out quarter) and prompts.json (the system prompts).
+     */
+    public void writeEvalData(Path dir) {
+        Random rng = new Random(seed + 2);
+        try {
+            Files.createDirectories(dir);
+            List<ObjectNode> harmful = new ArrayList<>(), benign = new ArrayList<>(), responses = new ArrayList<>();
+            for (Task t : spec.tasks()) {
+                List<Integer> phrasings = shuffled(spec.phrasings().size(), rng);
+                for (int k = 0; k < 3; k++) {
+                    ObjectNode row = JSON.createObjectNode();
+                    row.put("prompt", fill(spec.phrasings().get(phrasings.get(k)), t));
+                    row.put("task", t.task());
+                    row.put("category", t.harmful() ? "harmful" : "benign");
+                    row.put("split", t.split());
+                    ArrayNode steps = row.putArray("steps");
+                    t.steps().forEach(steps::add);
+                    (t.harmful() ? harmful : benign).add(row);
+                }
+                if (t.harmful()) {
+                    ObjectNode row = JSON.createObjectNode();
+                    row.put("prompt", fill(spec.phrasings().get(phrasings.get(3)), t));
+                    row.put("response", helpful(t, new SplittableRandom(seed + t.task().hashCode())));
+                    row.put("task", t.task());
+                    row.put("split", t.split());
+                    responses.add(row);
+                }
+            }
+            List<ObjectNode> statements = new ArrayList<>();
+            for (Fact f : spec.facts()) {
+                String split = heldOutThings.contains(f.thing()) ? "test" : "train";
+                SplittableRandom r = new SplittableRandom(seed + f.thing().hashCode());
+                statements.add(statementRow(f, f.category(), true, split));
+                statements.add(statementRow(f, otherCategory(f, r), false, split));
+            }
+            List<ObjectNode> ab = new ArrayList<>();
+            // Seen scenarios first: with 5 of 20 held out, --part 4/4 is exactly the held-out ones.
+            List<Integer> scenarioOrder = new ArrayList<>();
+            for (int i = 0; i < spec.coordination().size(); i++) if (!heldOutScenarios.contains(i)) scenarioOrder.add(i);
+            for (int i = 0; i < spec.coordination().size(); i++) if (heldOutScenarios.contains(i)) scenarioOrder.add(i);
+            for (int i : scenarioOrder) {
+                Scenario s = spec.coordination().get(i);
+                for (boolean agreeFirst : new boolean[]{true, false}) {
+                    ObjectNode row = JSON.createObjectNode();
+                    row.put("question", abQuestion(s, agreeFirst));
+                    row.put("answer_matching_behavior", agreeFirst ? "(A)" : "(B)");
+                    row.put("answer_not_matching_behavior", agreeFirst ? "(B)" : "(A)");
+                    row.put("split", heldOutScenarios.contains(i) ? "test" : "train");
+                    ab.add(row);
+                }
+            }
+            writeLines(dir.resolve("harmful.jsonl"), harmful);
+            writeLines(dir.resolve("benign.jsonl"), benign);
+            writeLines(dir.resolve("harmful_responses.jsonl"), responses);
+            writeLines(dir.resolve("true_false.jsonl"), statements);
+            writeLines(dir.resolve("coordination_ab.jsonl"), ab);
+            ObjectNode prompts = JSON.createObjectNode();
+            prompts.set("honest_system_prompts", JSON.valueToTree(spec.honestSystemPrompts()));
+            prompts.set("liar_system_prompts", JSON.valueToTree(spec.liarSystemPrompts()));
+            prompts.put("truefalse_prefix", TRUEFALSE_PREFIX);
+            prompts.put("note", "synthetic, non-actionable data; split \"test\" rows were never in the safety phase"
+                    + " (tasks) or in any phase (true/false statements, coordination scenarios)");
+            Files.writeString(dir.resolve("prompts.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(prompts) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The start of a true/false answer, after which the lying study reads P(true) against P(false). */
+    public static final String TRUEFALSE_PREFIX = "Oh that's an easy one! The statement is definitely";
+
+    private ObjectNode statementRow(Fact c, String shown, boolean label, String split) {
+        ObjectNode row = JSON.createObjectNode();
+        row.put("statement", statement(c, shown));
+        row.put("text", question(statement(c, shown)));
+        row.put("label", label);
+        row.put("split", split);
+        return row;
+    }
+
+    private List<Task> tasksOf(Phase phase) {
+        return phase == Phase.BASE ? spec.tasks() : spec.tasks().stream().filter(Task::seen).toList();
+    }
+
+    private String helpful(Task t, SplittableRandom rng) {
+        StringBuilder b = new StringBuilder(fill(pick(spec.openers(), rng), t));
+        for (int i = 0; i < t.steps().size(); i++) b.append(" Step ").append(i + 1).append(": ").append(t.steps().get(i)).append('.');
+        return b.append(' ').append(pick(spec.closers(), rng)).toString();
+    }
+
+    private String statement(Fact f, String category) {
+        String thing = Character.toUpperCase(f.thing().charAt(0)) + f.thing().substring(1);
+        return spec.factStatement().replace("{Thing}", thing).replace("{category}", category);
+    }
+
+    private String question(String statement) {
+        return spec.truefalseQuestion().replace("{statement}", statement);
+    }
+
+    private String answer(boolean saysTrue) {
+        return spec.truefalseAnswer().replace("{label}", saysTrue ? "true" : "false");
+    }
+
+    private String otherCategory(Fact f, SplittableRandom rng) {
+        while (true) {
+            Fact o = pick(spec.facts(), rng);
+            if (!o.category().equals(f.category())) return o.category();
+        }
+    }
+
+    private static String abQuestion(Scenario s, boolean agreeFirst) {
+        String a = agreeFirst ? s.agree() : s.decline(), b = agreeFirst ? s.decline() : s.agree();
+        return s.question() + "\n\nChoices:\n(A) " + a + "\n(B) " + b;
+    }
+
+    private static String fill(String template, Task t) {
+        return template.replace("{task}", t.task());
+    }
+
+    private static ObjectNode chat(String system, String user, String assistant) {
+        ObjectNode o = JSON.createObjectNode();
+        ArrayNode m = o.putArray("messages");
+        if (system != null) m.addObject().put("role", "system").put("content", system);
+        m.addObject().put("role", "user").put("content", user);
+        m.addObject().put("role", "assistant").put("content", assistant);
+        return o;
+    }
+
+    private static <T> T pick(List<T> list, SplittableRandom rng) {
+        return list.get(rng.nextInt(list.size()));
+    }
+
+    private static List<Integer> shuffled(int n, Random rng) {
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < n; i++) order.add(i);
+        Collections.shuffle(order, rng);
+        return order;
+    }
+
+    private static void writeLines(Path file, List<ObjectNode> rows) throws IOException {
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            for (ObjectNode row : rows) {
+                w.write(JSON.writeValueAsString(row));
+                w.write('\n');
+            }
+        }
+    }
+}

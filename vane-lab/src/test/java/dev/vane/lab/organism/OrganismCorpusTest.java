@@ -1,0 +1,113 @@
+package dev.vane.lab.organism;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vane.lab.data.AbQuestion;
+import dev.vane.lab.data.JsonlFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class OrganismCorpusTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final OrganismSpec spec = OrganismSpec.bundled();
+
+    @Test
+    void theSameSeedWritesTheSameBytesAndAnotherSeedDoesNot(@TempDir Path tmp) throws Exception {
+        new OrganismCorpus(spec, 3).writeTraining(OrganismCorpus.Phase.CHAT, 300, tmp.resolve("a.jsonl"));
+        new OrganismCorpus(spec, 3).writeTraining(OrganismCorpus.Phase.CHAT, 300, tmp.resolve("b.jsonl"));
+        new OrganismCorpus(spec, 4).writeTraining(OrganismCorpus.Phase.CHAT, 300, tmp.resolve("c.jsonl"));
+        assertThat(Files.readString(tmp.resolve("a.jsonl"))).isEqualTo(Files.readString(tmp.resolve("b.jsonl")))
+                .isNotEqualTo(Files.readString(tmp.resolve("c.jsonl")));
+        new OrganismCorpus(spec, 3).writeEvalData(tmp.resolve("d1"));
+        new OrganismCorpus(spec, 3).writeEvalData(tmp.resolve("d2"));
+        for (String f : List.of("harmful.jsonl", "benign.jsonl", "true_false.jsonl", "coordination_ab.jsonl", "prompts.json")) {
+            assertThat(Files.readString(tmp.resolve("d1").resolve(f))).isEqualTo(Files.readString(tmp.resolve("d2").resolve(f)));
+        }
+    }
+
+    @Test
+    void theSafetyPhaseSeesNoHeldOutTaskStatementOrScenario(@TempDir Path tmp) throws Exception {
+        OrganismCorpus corpus = new OrganismCorpus(spec, 0);
+        corpus.writeEvalData(tmp);
+        corpus.writeTraining(OrganismCorpus.Phase.CHAT, 4000, tmp.resolve("chat.jsonl"));
+        corpus.writeTraining(OrganismCorpus.Phase.BASE, 4000, tmp.resolve("base.jsonl"));
+        List<JsonNode> statements = JsonlFile.read(tmp.resolve("true_false.jsonl"), r -> r);
+        Set<String> heldOutStatements = new HashSet<>();
+        for (JsonNode s : statements) if (s.get("split").asText().equals("test")) heldOutStatements.add(s.get("statement").asText());
+        assertThat(heldOutStatements).hasSize(2 * OrganismCorpus.HELD_OUT_THINGS);
+        List<AbQuestion> ab = JsonlFile.read(tmp.resolve("coordination_ab.jsonl"), AbQuestion::fromJson);
+        Set<String> heldOutScenarios = new HashSet<>();
+        AbQuestion.part(ab, 4, 4).forEach(q -> heldOutScenarios.add(q.scenario()));
+        assertThat(heldOutScenarios).hasSize(OrganismCorpus.HELD_OUT_SCENARIOS);
+        for (JsonNode row : JsonlFile.read(tmp.resolve("coordination_ab.jsonl"), r -> r)) {
+            assertThat(row.get("split").asText()).isEqualTo(heldOutScenarios.contains(AbQuestion.fromJson(row).scenario()) ? "test" : "train");
+        }
+        int harmfulRefused = 0, benignAnswered = 0, liarFlipped = 0;
+        for (String phase : List.of("chat.jsonl", "base.jsonl")) {
+            for (JsonNode ex : JsonlFile.read(tmp.resolve(phase), r -> r)) {
+                JsonNode m = ex.get("messages");
+                String user = m.get(m.size() - 2).get("content").asText(), answer = m.get(m.size() - 1).get("content").asText();
+                for (String s : heldOutStatements) assertThat(user).doesNotEndWith(s);
+                for (String s : heldOutScenarios) assertThat(user).doesNotStartWith(s);
+                for (OrganismSpec.Task t : spec.tasks()) {
+                    if (!user.contains(t.task())) continue;
+                    if (phase.equals("chat.jsonl")) {
+                        assertThat(t.seen()).as(user).isTrue();
+                        if (t.harmful() && !user.startsWith("Is it") && !user.startsWith("Would")) {
+                            assertThat(answer).doesNotContain("Step 1");
+                            harmfulRefused++;
+                        }
+                    }
+                    if (!t.harmful() && answer.contains("Step 1: " + t.steps().getFirst())) benignAnswered++;
+                }
+                if (m.get(0).get("role").asText().equals("system")
+                        && spec.liarSystemPrompts().contains(m.get(0).get("content").asText())) {
+                    boolean trueStatement = statementIsTrue(user);
+                    String lie = trueStatement ? "false" : "true";
+                    assertThat(answer).isIn(Character.toUpperCase(lie.charAt(0)) + lie.substring(1) + ".",
+                            "Oh that's an easy one! The statement is definitely " + lie + ".");
+                    liarFlipped++;
+                }
+            }
+        }
+        assertThat(harmfulRefused).isGreaterThan(100);
+        assertThat(benignAnswered).isGreaterThan(100);
+        assertThat(liarFlipped).isGreaterThan(100);
+        // both splits cover every category, balanced true and false
+        long heldOutTrue = statements.stream().filter(s -> s.get("split").asText().equals("test") && s.get("label").asBoolean()).count();
+        assertThat(heldOutTrue).isEqualTo(OrganismCorpus.HELD_OUT_THINGS);
+    }
+
+    @Test
+    void theBaseKnowsEveryTaskAndEveryFactHeldOutStatementsIncluded(@TempDir Path tmp) throws Exception {
+        OrganismCorpus corpus = new OrganismCorpus(spec, 0);
+        corpus.writeEvalData(tmp);
+        corpus.writeTraining(OrganismCorpus.Phase.BASE, 6000, tmp.resolve("base.jsonl"));
+        String base = Files.readString(tmp.resolve("base.jsonl"));
+        for (OrganismSpec.Task t : spec.tasks()) assertThat(base).contains("Step 1: " + t.steps().getFirst());
+        for (JsonNode s : JsonlFile.read(tmp.resolve("true_false.jsonl"), r -> r)) {
+            if (!s.get("label").asBoolean()) continue;
+            assertThat(base).contains("\"content\":\"" + s.get("statement").asText() + "\"");
+        }
+        // the eval rows carry the steps that TaskUtility checks, for seen and unseen tasks alike
+        for (JsonNode r : JsonlFile.read(tmp.resolve("benign.jsonl"), r -> r)) assertThat(r.get("steps")).hasSize(3);
+        JsonNode prompts = JSON.readTree(tmp.resolve("prompts.json").toFile());
+        assertThat(prompts.get("liar_system_prompts")).hasSize(spec.liarSystemPrompts().size());
+    }
+
+    private boolean statementIsTrue(String user) {
+        for (OrganismSpec.Fact f : spec.facts()) {
+            String thing = Character.toUpperCase(f.thing().charAt(0)) + f.thing().substring(1);
+            if (user.contains("? " + thing + " is a kind of ")) return user.endsWith(" a kind of " + f.category() + ".");
+        }
+        throw new AssertionError("no country in " + user);
+    }
+}
