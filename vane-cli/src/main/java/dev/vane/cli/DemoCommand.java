@@ -20,16 +20,17 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code vane demo}: the six measurements of the README on one model and its base, as one report. */
+/** {@code vane demo}: the seven measurements of the README on one model and its base, as one report. */
 @Command(name = "demo",
         description = {"What Vane finds and fixes, in one run: (1) per-token KL of the chat model against its base on "
                 + "harmful answers, (2) the prefilling attack, ASR by prefilled tokens, (3) a Jailbreak Antidote vector and "
                 + "its scale sweep, ASR under the attack against over-refusal, (4) CAA on A/B coordination questions, "
                 + "p(matching) by scale, (5) probes for harmful vs benign by layer, (6) instructed lying: true/false accuracy "
                 + "under an honest and a liar system prompt, truth probes by layer, and the attention heads whose outputs, "
-                + "patched from honest into liar runs, give back honest answers.",
+                + "patched from honest into liar runs, give back honest answers, (7) head-specific intervention: a "
+                + "head sweep and sampled chain-of-thought answers under the top heads.",
                 "Writes OUT/report.html (one self-contained page), OUT/summary.json (headline figures) and a run "
-                        + "directory per step (OUT/kl, OUT/prefill, OUT/antidote, OUT/caa, OUT/probe, OUT/lying). Rerun with the same "
+                        + "directory per step (OUT/kl, OUT/prefill, OUT/antidote, OUT/caa, OUT/probe, OUT/lying, OUT/hsi). Rerun with the same "
                         + "--out to resume: finished steps are skipped.",
                 "Data: --data-dir holds harmful.jsonl and benign.jsonl ({\"prompt\", \"split\": train|test}; without "
                         + "splits, even rows train and odd rows test), harmful_responses.jsonl ({\"prompt\", \"response\"}) "

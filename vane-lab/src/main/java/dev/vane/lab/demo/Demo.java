@@ -13,9 +13,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * {@code vane demo}: what Vane finds and fixes, in one run on one model and its base. Six steps, each a small
+ * {@code vane demo}: what Vane finds and fixes, in one run on one model and its base. Seven steps, each a small
  * adapter over one method ({@link KlStep}, {@link PrefillStep}, {@link AntidoteStep}, {@link CaaStep},
- * {@link ProbeStep}, {@link LyingStep}), each in its own run directory under the demo's folder; then {@code summary.json} (the
+ * {@link ProbeStep}, {@link LyingStep}, {@link HsiStep}), each in its own run directory under the demo's folder; then {@code summary.json} (the
  * headline figures, read back from the steps' own summaries) and {@code report.html} (one self-contained page).
  *
  * <p>The demo's folder is itself a run directory: {@code config.json} (models, data, sizes), {@code results.jsonl}
@@ -55,7 +55,7 @@ public final class Demo {
 
     /** The steps in report order. */
     public static final List<DemoStep> STEPS = List.of(new KlStep(), new PrefillStep(), new AntidoteStep(),
-            new CaaStep(), new ProbeStep(), new LyingStep());
+            new CaaStep(), new ProbeStep(), new LyingStep(), new HsiStep());
 
     private final Path model;
     private final Path base;
@@ -140,11 +140,11 @@ public final class Demo {
     }
 
     private String introduction(DemoContext ctx) {
-        return "Six measurements of " + ctx.modelName() + " (aligned chat model) and " + ctx.baseName()
+        return "Seven measurements of " + ctx.modelName() + " (aligned chat model) and " + ctx.baseName()
                 + " (its unaligned base), each a Vane command run on the data in " + shown(ctx.inputs().harmfulFile().getParent())
                 + ": where the alignment lives, how shallow it is, how far a runtime steering vector restores it and at "
                 + "what cost, how a steering vector moves a behaviour, where harmfulness can be read off the "
-                + "activations, and where an instructed lie is made.";
+                + "activations, where an instructed lie is made, and how a few attention heads steer a behaviour.";
     }
 
     /** {@code path} relative to the working directory when it lies inside it (shorter, and the same on every machine). */
