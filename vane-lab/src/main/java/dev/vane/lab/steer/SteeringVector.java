@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * One steering vector of any kind: residual (a [d_model] vector per layer, CAA), per head (a [d_head] vector
@@ -289,6 +290,20 @@ public final class SteeringVector {
                 }
             } else {
                 hooks.add(c.point(), c.values(), scale, positions);
+            }
+        }
+    }
+
+    /**
+     * Registers this vector on {@code hooks} at {@code positions}, each batch row times its own
+     * {@code scaleOfRow(row)}, asked for when the hook runs (a gate decides it during the same call).
+     */
+    public void addTo(Hooks hooks, IntToDoubleFunction scaleOfRow, Positions positions) {
+        for (Component c : components) {
+            if (c.perHead()) {
+                for (int h : c.heads()) hooks.addToHeads(c.point(), new int[]{h}, c.head(h, headDim), scaleOfRow, positions);
+            } else {
+                hooks.addToHeads(c.point(), null, c.values(), scaleOfRow, positions);
             }
         }
     }
