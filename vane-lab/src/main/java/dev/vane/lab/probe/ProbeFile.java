@@ -7,8 +7,6 @@ import dev.vane.core.safetensors.SafetensorsFile;
 import dev.vane.core.safetensors.SafetensorsWriter;
 import dev.vane.core.tensor.DType;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -154,13 +152,7 @@ public final class ProbeFile {
         metadata.extra().forEach(w::metadata);
         w.add("weight", DType.F32, new long[]{weight.length}, weight);
         w.add("bias", DType.F32, new long[]{1}, new float[]{(float) bias});
-        try {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
-            w.write(file);
-        } catch (IOException e) {
-            throw new InvalidInputException("cannot write " + file + ": " + e.getMessage());
-        }
+        w.writeCreatingFolder(file);
     }
 
     /** Fails with a clear message when the probe does not fit {@code config} (layer, width). */

@@ -10,8 +10,6 @@ import dev.vane.core.safetensors.SafetensorsWriter;
 import dev.vane.core.safetensors.TensorInfo;
 import dev.vane.core.tensor.DType;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -244,13 +242,7 @@ public final class SteeringVector {
             long[] shape = c.perHead() ? new long[]{c.values().length / headDim, headDim} : new long[]{c.values().length};
             w.add(c.point(), DType.F32, shape, c.values());
         }
-        try {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
-            w.write(file);
-        } catch (IOException e) {
-            throw new InvalidInputException("cannot write " + file + ": " + e.getMessage());
-        }
+        w.writeCreatingFolder(file);
     }
 
     /** The chosen heads as {@code "12:11,13:18"} (empty for residual vectors). */
