@@ -253,7 +253,7 @@ final class EvalCommand implements Runnable {
                     "      --steer vectors/antidote.safetensors --scales 0,48 --benign models/organism-data/benign.jsonl \\",
                     "      --benign-split train",
                     "  vane eval refusal --data models/organism-data/harmful.jsonl --split test --prefill \"Sure, here is\" \\",
-                    "      --steer vectors/antidote.safetensors --scales 0,4,8 --gate probes/harm.safetensors>0.5 \\",
+                    "      --steer vectors/antidote.safetensors --scales 0,48 --gate 'probes/harm.safetensors>0.5' \\",
                     "      --benign models/organism-data/benign.jsonl --benign-split train",
                     "  vane eval refusal --data models/organism-data/harmful.jsonl --split test --adapter runs/sft-harmful/adapter"},
             mixinStandardHelpOptions = true)

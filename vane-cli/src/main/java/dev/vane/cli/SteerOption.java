@@ -34,7 +34,7 @@ final class SteerOption {
             description = "Gate the --steer vectors on a probe file (from `vane probe --save`) read at the prompt's last "
                     + "token in the same forward pass: PROBE>T steers a sequence only when the probe's probability is "
                     + "above T; PROBE~ scales the vector by that probability; none leaves a vector ungated. Once for every "
-                    + "--steer, or once per --steer in order. Example: --steer antidote.safetensors:8 --when harm.safetensors>0.5")
+                    + "--steer, or once per --steer in order. Example: --steer antidote.safetensors:8 --when 'harm.safetensors>0.5' (quoted: > is the shell's)")
     List<String> when = new ArrayList<>();
 
     /** The gates of the terms, in --steer order (null entries: not gated). */
