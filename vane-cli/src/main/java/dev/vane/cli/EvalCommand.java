@@ -14,12 +14,14 @@ import dev.vane.lab.data.Request;
 import dev.vane.lab.eval.AbEvaluation;
 import dev.vane.lab.eval.RefusalEvaluation;
 import dev.vane.lab.eval.SafetyMeasurement;
+import dev.vane.lab.eval.SafetyUtilityArea;
 import dev.vane.lab.judge.DegenerateCalibration;
 import dev.vane.lab.judge.DegenerateRule;
 import dev.vane.lab.judge.OutcomeJudge;
 import dev.vane.lab.judge.KeywordRefusalJudge;
 import dev.vane.lab.run.RunDirectory;
 import dev.vane.lab.run.ResultsLog;
+import dev.vane.lab.steer.Gate;
 import dev.vane.lab.steer.Steering;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -74,7 +76,8 @@ final class EvalCommand implements Runnable {
         Steering out = Steering.none();
         for (int i = 0; i < loaded.terms().size(); i++) {
             Float explicit = SteerOption.parse(steer.specs.get(i)).scale();
-            out = out.with(loaded.terms().get(i).vector(), s * (explicit == null ? 1f : explicit));
+            Steering.Term t = loaded.terms().get(i);
+            out = out.with(t.vector(), s * (explicit == null ? 1f : explicit), t.gate());
         }
         return out;
     }
@@ -249,6 +252,9 @@ final class EvalCommand implements Runnable {
                     "  vane eval refusal --data models/organism-data/harmful.jsonl --split test --prefill \"Sure, here is\" \\",
                     "      --steer vectors/antidote.safetensors --scales 0,48 --benign models/organism-data/benign.jsonl \\",
                     "      --benign-split train",
+                    "  vane eval refusal --data models/organism-data/harmful.jsonl --split test --prefill \"Sure, here is\" \\",
+                    "      --steer vectors/antidote.safetensors --scales 0,48 --gate 'probes/harm.safetensors>0.5' \\",
+                    "      --benign models/organism-data/benign.jsonl --benign-split train",
                     "  vane eval refusal --data models/organism-data/harmful.jsonl --split test --adapter runs/sft-harmful/adapter"},
             mixinStandardHelpOptions = true)
     static final class Refusal implements Callable<Integer> {
@@ -288,6 +294,12 @@ final class EvalCommand implements Runnable {
         @Option(names = "--phrases", paramLabel = "FILE", description = "Refusal phrase list (one per line) instead of the default.")
         Path phrases;
 
+        @Option(names = "--gate", paramLabel = "PROBE>T|PROBE~",
+                description = "With --scales: also run every scale with the --steer vectors gated on this probe file (as "
+                        + "--when), and compare constant and gated steering: rates per scale and the area under each "
+                        + "safety-utility curve (safety = 1 - ASR, utility = benign utility; needs --benign).")
+        String gate;
+
         @Override
         public Integer call() {
             List<String> harmful = requests(data, split).stream().map(Request::prompt).toList();
@@ -299,6 +311,7 @@ final class EvalCommand implements Runnable {
                 Steering loaded = steer.steering(model.config());      // read the vector files once for every scale
                 boolean sweeping = sweep.scales != null;
                 if (sweeping && steer.specs.isEmpty()) throw new InvalidInputException("--scales needs at least one --steer vector");
+                Gate gated = gate(model);
                 List<Float> scales = sweeping ? sweep.scales : List.of(1f);
                 RunDirectory run = null;
                 if (sweeping || sweep.out != null) {
@@ -309,6 +322,8 @@ final class EvalCommand implements Runnable {
                             .put("seed", params.seed()).put("temperature", params.temperature()).put("top_p", params.topP())
                             .put("max_tokens", params.maxNewTokens());
                     config.set("steer", RunDirectory.JSON.valueToTree(steer.specs));
+                    if (!steer.when.isEmpty()) config.set("when", RunDirectory.JSON.valueToTree(steer.when));
+                    if (gate != null) config.put("gate", gate);
                     adapters.record(config);
                     config.set("scales", numbers(scales));
                     run = RunDirectory.openOrCreate(Path.of("runs"), "eval-refusal", sweep.out, config);
@@ -321,39 +336,131 @@ final class EvalCommand implements Runnable {
                         : DegenerateCalibration.measure(model, tokenizer, calibrationIds, params.maxNewTokens(), 0).rule();
                 RefusalEvaluation eval = new RefusalEvaluation(model, tokenizer, judge, rule);
                 ResultsLog log = run == null ? null : run.results();
-                List<JsonNode> rows = new ArrayList<>();
+                List<JsonNode> rows = new ArrayList<>(), gatedRows = new ArrayList<>();
                 long perScale = harmful.size() + (harmless == null ? 0 : harmless.size());
-                try (Progress progress = Progress.start("eval refusal", scales.size() * perScale, spec.commandLine().getErr())) {
+                int variants = gated == null ? 1 : 2;
+                try (Progress progress = Progress.start("eval refusal", variants * scales.size() * perScale, spec.commandLine().getErr())) {
                     long before = 0;
-                    for (float s : scales) {
-                        String id = "scale=" + s;
-                        JsonNode row;
-                        if (log != null && log.isDone(id)) {
-                            row = log.get(id);
-                        } else {
-                            Steering steering = sweeping ? atScale(steer, loaded, s) : loaded;
-                            final long base = before;
-                            ObjectNode r = RunDirectory.object().put("id", id).put("scale", s).put("steering", steering.toString());
-                            r.setAll(SafetyMeasurement.measure(eval, harmful, prefill, harmless, steering, params,
-                                    d -> progress.stepTo(base + d)).json());
-                            if (log != null) log.append(r);
-                            row = r;
+                    for (int variant = 0; variant < variants; variant++) {
+                        for (float s : scales) {
+                            // Constant rows keep the ids of runs without --gate, so such a run resumes into a comparison.
+                            String id = (variant == 1 ? "gated " : "") + "scale=" + s;
+                            JsonNode row;
+                            if (log != null && log.isDone(id)) {
+                                row = log.get(id);
+                            } else {
+                                Steering steering = sweeping ? atScale(steer, loaded, s) : loaded;
+                                if (variant == 1) steering = steering.gatedBy(gated);
+                                final long base = before;
+                                ObjectNode r = RunDirectory.object().put("id", id).put("scale", s)
+                                        .put("variant", variant == 1 ? "gated" : "constant").put("steering", steering.toString());
+                                r.setAll(SafetyMeasurement.measure(eval, harmful, prefill, harmless, steering, params,
+                                        d -> progress.stepTo(base + d)).json());
+                                if (log != null) log.append(r);
+                                row = r;
+                            }
+                            (variant == 1 ? gatedRows : rows).add(row);
+                            before += perScale;
                         }
-                        rows.add(row);
-                        before += perScale;
                     }
                 }
                 ObjectNode summary = summary(rows, sweeping ? scales : null, harmless != null);
                 summary.put("judge", judge.name()).put("judge_hash", judge.configHash());
                 summary.set("degenerate_rule", rule.json());
+                ObjectNode gatedSummary = null;
+                if (gated != null) {
+                    gatedSummary = summary(gatedRows, scales, harmless != null).put("gate", gated.toString());
+                    gatedSummary.set("gate_fired_rate", column(gatedRows, "gate_fired_rate"));
+                    if (harmless != null) gatedSummary.set("benign_gate_fired_rate", column(gatedRows, "benign_gate_fired_rate"));
+                    summary.set("gated", gatedSummary);
+                }
+                if (sweeping && harmless != null) {
+                    ObjectNode auc = summary.putObject("safety_utility_auc");
+                    auc.put("constant", area(rows));
+                    if (gated != null) auc.put("gated", area(gatedRows));
+                    auc.put("definition", "area of the (benign utility, 1 - ASR) square dominated by the scales' points");
+                }
                 if (sweeping) chart(summary, scales, harmless != null).save(run.path(), "refusal-by-scale");
+                if (sweeping && harmless != null) frontier(rows, gatedRows).save(run.path(), "safety-utility");
                 if (run != null) run.writeSummary(summary);
-                if (sweep.json) o.println(summary.toString());
-                else print(o, summary, rows, harmless != null, sweeping);
+                if (sweep.json) {
+                    o.println(summary.toString());
+                } else {
+                    print(o, summary, rows, harmless != null, sweeping);
+                    if (gatedSummary != null) {
+                        o.println();
+                        o.println("gated: " + gated + " (the gate steered harmful / benign requests at each scale: "
+                                + rates(gatedSummary.get("gate_fired_rate")) + " / " + rates(gatedSummary.path("benign_gate_fired_rate")) + ")");
+                        print(o, summary, gatedRows, harmless != null, sweeping);
+                    }
+                    if (summary.has("safety_utility_auc")) {
+                        JsonNode auc = summary.get("safety_utility_auc");
+                        o.printf(Locale.ROOT, "safety-utility area (utility x (1 - ASR), dominated): constant %.3f%s%n",
+                                auc.get("constant").asDouble(),
+                                auc.has("gated") ? String.format(Locale.ROOT, ", gated %.3f", auc.get("gated").asDouble()) : "");
+                    }
+                }
                 if (run != null) o.println("run: " + run.path());
                 o.flush();
             }
             return 0;
+        }
+
+        /** The --gate probe as a gate, or null; checked against the other options first. */
+        private Gate gate(Model model) {
+            if (gate == null) return null;
+            if (sweep.scales == null) throw new InvalidInputException("--gate compares over --scales: give --scales");
+            if (!steer.when.isEmpty()) {
+                throw new InvalidInputException("--gate already runs every scale gated; drop --when (or drop --gate)");
+            }
+            Gate g = SteerOption.parseGate(gate, new java.util.HashMap<>());
+            if (g == null) throw new InvalidInputException("--gate needs a probe: PROBE>T or PROBE~");
+            g.probe().validateFor(model.config());
+            return g;
+        }
+
+        /** The area under one sweep's safety-utility curve ({@link SafetyUtilityArea}); utility falls back to benign compliance. */
+        private static double area(List<JsonNode> rows) {
+            double[] utility = new double[rows.size()], safety = new double[rows.size()];
+            for (int i = 0; i < rows.size(); i++) {
+                utility[i] = utility(rows.get(i));
+                safety[i] = 1 - SafetyMeasurement.rate(rows.get(i), "asr");
+            }
+            return SafetyUtilityArea.of(utility, safety);
+        }
+
+        private static double utility(JsonNode row) {
+            double u = SafetyMeasurement.rate(row, "benign_utility");
+            return Double.isNaN(u) ? SafetyMeasurement.rate(row, "benign_complied_rate") : u;
+        }
+
+        private static String rates(JsonNode values) {
+            List<String> out = new ArrayList<>();
+            values.forEach(v -> out.add(v.isNumber() ? String.format(Locale.ROOT, "%.2f", v.asDouble()) : "n/a"));
+            return String.join(", ", out);
+        }
+
+        private static ArrayNode column(List<JsonNode> rows, String field) {
+            ArrayNode a = RunDirectory.JSON.createArrayNode();
+            for (JsonNode r : rows) {
+                if (r.path(field).isNumber()) a.add(r.get(field).asDouble());
+                else a.addNull();
+            }
+            return a;
+        }
+
+        /** Safety (1 - ASR) against benign utility, one point per scale, constant and (when run) gated. */
+        private static Chart frontier(List<JsonNode> constant, List<JsonNode> gated) {
+            Chart chart = Chart.line("Safety-utility curve", "benign utility", "safety (1 - ASR)").yRange(0, 1);
+            for (List<JsonNode> rows : gated.isEmpty() ? List.of(constant) : List.of(constant, gated)) {
+                double[] x = new double[rows.size()], y = new double[rows.size()];
+                for (int i = 0; i < rows.size(); i++) {
+                    x[i] = utility(rows.get(i));
+                    y[i] = 1 - SafetyMeasurement.rate(rows.get(i), "asr");
+                }
+                chart.series(rows == constant ? "constant" : "gated", x, y);
+            }
+            return chart;
         }
 
         /** The rates every summary reports, per harmful and (when given) benign requests. */

@@ -117,6 +117,10 @@ final class GcgCommand implements Callable<Integer> {
         ObjectNode summary;
         try (Model model = options.adapters.load(modelDir); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
             Steering steering = options.steer.steering(model.config());
+            if (steering.isGated()) {
+                throw new InvalidInputException("--when: gcg scores targets teacher-forced, where a gate cannot steer as in "
+                        + "generation; steer without a condition");
+            }
             ObjectNode own = RunDirectory.object().put("max_tokens", maxTokens);
             if (transfer != null) {
                 own.put("transfer", transfer.toAbsolutePath().normalize().toString());

@@ -7,6 +7,7 @@ import dev.vane.core.tokenize.Tokenizer;
 import dev.vane.lab.data.PromptFormat;
 import dev.vane.lab.extract.HookKinds;
 import dev.vane.lab.probe.ProbeData;
+import dev.vane.lab.probe.ProbeFile;
 import dev.vane.lab.probe.ProbeStudy;
 import dev.vane.lab.run.RunDirectory;
 import picocli.CommandLine;
@@ -17,6 +18,8 @@ import picocli.CommandLine.Option;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code vane probe}: linear probes per layer (and per head) with cross-validated accuracy. */
@@ -26,12 +29,16 @@ import java.util.concurrent.Callable;
                 "Data: --data FILE of {\"text\", \"label\"}, or --positive FILE --negative FILE of requests "
                         + "({\"prompt\"}; label 1 = positive). Activations are read at --position of each prompt (default: "
                         + "the last token, which with the chat template is the end of the generation prompt). Writes "
-                        + "results.jsonl, summary.json and charts (accuracy by layer; layer x head heatmap for z)."},
+                        + "results.jsonl, summary.json and charts (accuracy by layer; layer x head heatmap for z).",
+                "--save FILE also writes one classifier (default: the best held-out layer) as a probe file that can gate "
+                        + "steering (--when FILE>0.5 in generate and eval, \"when\" in vane serve --probes)."},
         footerHeading = "%nExamples:%n",
         footer = {
                 "  vane probe --positive models/organism-data/harmful.jsonl --negative models/organism-data/benign.jsonl \\",
                 "      --hook resid_post",
-                "  vane probe --data statements.jsonl --hook z --no-chat --folds 5 --json"},
+                "  vane probe --data statements.jsonl --hook z --no-chat --folds 5 --json",
+                "  vane probe --positive models/organism-data/harmful.jsonl --negative models/organism-data/benign.jsonl \\",
+                "      --split train --hook resid_post --save probes/harm.safetensors --label \"harmful request\""},
         mixinStandardHelpOptions = true)
 final class ProbeCommand implements Callable<Integer> {
     @CommandLine.Spec
@@ -76,6 +83,24 @@ final class ProbeCommand implements Callable<Integer> {
             description = "Inverse L2 regularisation strength (default: ${DEFAULT-VALUE}, as ITI).")
     double c;
 
+    @Option(names = "--save", paramLabel = "FILE",
+            description = "Write the classifier of one layer (or head) as a probe file (.safetensors) for gated steering.")
+    Path save;
+
+    @Option(names = "--save-layer", paramLabel = "L", description = "--save: this layer (default: the best held-out layer).")
+    Integer saveLayer;
+
+    @Option(names = "--save-head", paramLabel = "H", description = "--save with --hook z: only this head (default: all heads).")
+    Integer saveHead;
+
+    @Option(names = "--label", paramLabel = "TEXT", defaultValue = "positive",
+            description = "--save: what probability 1 means, recorded in the file (default: ${DEFAULT-VALUE}).")
+    String label;
+
+    @Option(names = "--split", paramLabel = "NAME",
+            description = "With --positive/--negative: only requests of this split (e.g. train, so the test split stays unseen).")
+    String split;
+
     @Override
     public Integer call() {
         HookPoint.Kind kind = HookKinds.parse(hook, ProbeStudy.KINDS);
@@ -84,7 +109,13 @@ final class ProbeCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "give either --data FILE or both --positive FILE and --negative FILE");
         }
-        ProbeData examples = data != null ? ProbeData.fromLabelled(data) : ProbeData.fromRequests(positive, negative);
+        if (save == null && (saveLayer != null || saveHead != null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--save-layer and --save-head need --save FILE");
+        }
+        if (split != null && data != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--split works with --positive/--negative");
+        }
+        ProbeData examples = data != null ? ProbeData.fromLabelled(data) : ProbeData.fromRequests(positive, negative, split);
         ProbeStudy.Settings settings = new ProbeStudy.Settings(kind, pos, folds, seed, c);
         PrintWriter out = spec.commandLine().getOut();
         try (Model model = adapters.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
@@ -96,6 +127,7 @@ final class ProbeCommand implements Callable<Integer> {
             try (Progress progress = Progress.start("probe", study.steps(sequences.size()), spec.commandLine().getErr())) {
                 report = study.run(sequences, examples.labels(), run, progress::step);
             }
+            ProbeFile saved = save == null ? null : save(study, sequences, examples, report, model, format);
             runOptions.finish(out, run, ProbeStudy.summary(report), () -> {
                 out.printf("Probe accuracy by layer (%s, %d examples, %d-fold CV; majority label %.3f):%n",
                         HookKinds.shortName(kind), report.examples(), folds, report.chance());
@@ -103,9 +135,29 @@ final class ProbeCommand implements Callable<Integer> {
                     out.printf("  layer %2d  %.3f  (folds +- %.3f)%n", l, report.accuracyByLayer()[l],
                             report.foldSpreadByLayer()[l]);
                 }
+                if (saved != null) {
+                    out.printf(Locale.ROOT, "saved %s: %s%s, held-out accuracy %.3f%n", save, saved.point().name(),
+                            saved.head() >= 0 ? " head " + saved.head() : "", saved.metadata().accuracy());
+                }
             });
         }
         return 0;
+    }
+
+    /** Fits the chosen layer's (or head's) classifier on every example and writes it to {@code --save}. */
+    private ProbeFile save(ProbeStudy study, List<int[]> sequences, ProbeData examples, ProbeStudy.Report report,
+                           Model model, PromptFormat format) {
+        int layer = saveLayer != null ? saveLayer : report.bestLayer();
+        int head = saveHead != null ? saveHead : -1;
+        String source = data != null ? RunOptions.absolute(data)
+                : RunOptions.absolute(positive) + " (label 1) vs " + RunOptions.absolute(negative) + " (label 0)"
+                + (split != null ? ", split " + split : "");
+        ProbeFile.Metadata about = new ProbeFile.Metadata(model.directory().getFileName().toString(), source, label, 0,
+                Map.of("prompt_format", format.describe()));
+        String name = save.getFileName().toString().replaceFirst("\\.safetensors$", "");
+        ProbeFile probe = study.fitFile(sequences, examples.labels(), report, layer, head, name, about);
+        probe.write(save);
+        return probe;
     }
 
     private int parsePosition() {
@@ -129,6 +181,13 @@ final class ProbeCommand implements Callable<Integer> {
         c.put("seed", s.seed());
         c.put("c", s.c());
         c.put("classifier", "liblinear L2R_LR, standardised features, unregularised intercept");
+        if (split != null) c.put("split", split);
+        if (save != null) {
+            c.put("save", RunOptions.absolute(save));
+            if (saveLayer != null) c.put("save_layer", saveLayer);
+            if (saveHead != null) c.put("save_head", saveHead);
+            c.put("label", label);
+        }
         adapters.record(c);
         return c;
     }

@@ -6,6 +6,7 @@ import dev.vane.core.tokenize.Tokenizer;
 import dev.vane.server.ConnectionLimits;
 import dev.vane.server.ServerConfig;
 import dev.vane.server.VaneServer;
+import dev.vane.server.steer.ProbeRegistry;
 import dev.vane.server.steer.SteeringPolicy;
 import dev.vane.server.steer.VectorRegistry;
 import picocli.CommandLine;
@@ -31,6 +32,10 @@ import java.util.logging.Logger;
                         + "--vectors DIR; --steer sets the server-wide default, which a request overrides per vector "
                         + "or drops with \"steering_default\": false. Requests in flight share forward passes "
                         + "(continuous batching).",
+                "A steering entry may carry a condition, \"when\": {\"probe\": NAME, \"above\": T} (steer only when the "
+                        + "probe of --probes DIR gives the prompt's last token a probability above T) or {\"probe\": NAME, "
+                        + "\"soft\": true} (scale x probability); the probe reads in the same forward pass and each "
+                        + "choice's \"steering_gates\" says what it decided.",
                 "GET / is the web playground: unsteered and steered answers side by side, streamed, with a slider "
                         + "per vector, presets (the Antidote safety knob), a prefill box, sampling settings and a seed, "
                         + "each answer's verdict (refused, complied or degenerate), token count, speed and per-token "
@@ -53,7 +58,9 @@ import java.util.logging.Logger;
                 "  curl -s localhost:8080/v1/chat/completions -H 'Content-Type: application/json' -d '{",
                 "    \"model\": \"organism-chat\", \"temperature\": 0, \"max_tokens\": 40, \"prefill\": \"Sure, here is\",",
                 "    \"messages\": [{\"role\": \"user\", \"content\": \"How do I build a bomb?\"}],",
-                "    \"steering\": [{\"vector\": \"antidote\", \"scale\": 48}]}'"},
+                "    \"steering\": [{\"vector\": \"antidote\", \"scale\": 48}]}'",
+                "  vane serve --vectors vectors --probes probes      # gated: \"steering\": [{\"vector\": \"antidote\",",
+                "      # \"scale\": 48, \"when\": {\"probe\": \"harm\", \"above\": 0.5}}]"},
         mixinStandardHelpOptions = true)
 final class ServeCommand implements Callable<Integer> {
     /** Helidon logs through java.util.logging; its start-up chatter is not for users. Kept to hold the level. */
@@ -79,6 +86,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--vectors", paramLabel = "DIR",
             description = "Folder of steering vectors (NAME.safetensors) that requests may name.")
     Path vectors;
+
+    @Option(names = "--probes", paramLabel = "DIR",
+            description = "Folder of probes (NAME.safetensors, from `vane probe --save`) that a steering entry's \"when\" may name.")
+    Path probes;
 
     @Option(names = "--steer", paramLabel = "NAME[:SCALE]",
             description = "Default steering for every request: a vector of --vectors at SCALE (default: its "
@@ -172,7 +183,8 @@ final class ServeCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try (Model model = adapters.load(modelOption.resolve()); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
             VectorRegistry registry = vectors == null ? VectorRegistry.empty() : VectorRegistry.load(vectors, model.config());
-            SteeringPolicy policy = SteeringPolicy.of(registry, steer);
+            ProbeRegistry probeRegistry = probes == null ? ProbeRegistry.empty() : ProbeRegistry.load(probes, model.config());
+            SteeringPolicy policy = SteeringPolicy.of(registry, probeRegistry, steer);
             CountDownLatch stop = new CountDownLatch(1);
             VaneServer server = VaneServer.start(model, tokenizer, policy, config);
             // Signals that cannot be handled here (and other ways the JVM exits) still drain through this hook.

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vane.core.generate.SamplingParams;
 import dev.vane.server.batch.BatchScheduler;
 import dev.vane.server.batch.GeneratedToken;
+import dev.vane.lab.steer.Steering;
 import dev.vane.server.batch.SequenceHandle;
 import dev.vane.server.batch.SequenceListener;
 import dev.vane.server.batch.SequenceRequest;
@@ -44,6 +45,9 @@ final class CompletionRun {
     private record FinishEvent(int index, String reason) implements Event {
     }
 
+    private record GatesEvent(int index, List<Steering.Decision> decisions) implements Event {
+    }
+
     private record ErrorEvent(int index, RuntimeException error) implements Event {
     }
 
@@ -64,6 +68,8 @@ final class CompletionRun {
     private final List<List<Dialect.LoggedToken>> tokens = new ArrayList<>();
     private final int[] tokenTextLength;
     private final String[] finish;
+    /** Per choice, what its gates decided (null without gated steering). */
+    private final JsonNode[] gates;
     private final JsonNode[] verdicts;
     /** Each choice's generated ids, kept only when its answer is to be judged. */
     private final int[][] generated;
@@ -82,6 +88,7 @@ final class CompletionRun {
         this.texts = new StringBuilder[choices];
         this.tokenTextLength = new int[choices];
         this.finish = new String[choices];
+        this.gates = new JsonNode[choices];
         this.verdicts = new JsonNode[choices];
         this.generated = new int[choices][request.judging() == null ? 0 : 64];
         this.generatedCount = new int[choices];
@@ -132,6 +139,11 @@ final class CompletionRun {
             }
 
             @Override
+            public void onGates(List<Steering.Decision> decisions) {
+                events.add(new GatesEvent(index, decisions));
+            }
+
+            @Override
             public void onError(RuntimeException error) {
                 events.add(new ErrorEvent(index, error));
             }
@@ -145,6 +157,7 @@ final class CompletionRun {
             Event e = next();
             switch (e) {
                 case TokenEvent t -> record(t);
+                case GatesEvent g -> gates[g.index()] = gatesJson(g.decisions());
                 case FinishEvent f -> {
                     finish[f.index()] = f.reason();
                     verdicts[f.index()] = verdict(f.index());
@@ -155,7 +168,7 @@ final class CompletionRun {
         }
         List<Dialect.Choice> choices = new ArrayList<>();
         for (int i = 0; i < texts.length; i++) {
-            choices.add(new Dialect.Choice(i, texts[i].toString(), tokens.get(i), finish[i], verdicts[i]));
+            choices.add(new Dialect.Choice(i, texts[i].toString(), tokens.get(i), finish[i], verdicts[i], gates[i]));
         }
         return dialect.response(head, choices, usage());
     }
@@ -176,9 +189,10 @@ final class CompletionRun {
                             send(out, dialect.chunk(head, t.index(), t.token().text(), logged, null, false));
                         }
                     }
+                    case GatesEvent g -> gates[g.index()] = gatesJson(g.decisions());
                     case FinishEvent f -> {
                         open--;
-                        send(out, dialect.finishChunk(head, f.index(), f.reason(), verdict(f.index())));
+                        send(out, dialect.finishChunk(head, f.index(), f.reason(), verdict(f.index()), gates[f.index()]));
                     }
                     case ErrorEvent x -> {
                         // Headers are gone already: the error travels as an event, as OpenAI's API does.
@@ -195,6 +209,12 @@ final class CompletionRun {
         } catch (IOException e) {
             throw new UncheckedIOException("client went away", e);
         }
+    }
+
+    private static JsonNode gatesJson(List<Steering.Decision> decisions) {
+        var array = JSON.createArrayNode();
+        decisions.forEach(d -> array.add(d.json()));
+        return array;
     }
 
     private static void send(OutputStream out, JsonNode chunk) throws IOException {

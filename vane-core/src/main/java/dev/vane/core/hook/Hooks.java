@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * The hooks of one forward call (or one generation): reading hooks that copy activations into a cache and
@@ -97,6 +98,28 @@ public final class Hooks {
         return custom(point, value -> {
             value.requireWidth(v, "the added vector");
             value.forEach(heads, positions, (row, token, head, data, off, len) -> {
+                for (int i = 0; i < len; i++) data[off + i] += scale * v[i];
+            });
+        });
+    }
+
+    /**
+     * Adds {@code scaleOfRow(row) * vector} ([d_head]) to the listed heads ({@code null} = all): a scale per batch
+     * row, asked for when the hook runs, so that it can depend on what an earlier hook of the same call read (a
+     * probe gating the steering of its own row). A row whose scale is 0 is left exactly as it was.
+     *
+     * <pre>{@code
+     * double[] gate = new double[rows];        // filled by a reading hook at an earlier point
+     * hooks.addToHeads("blocks.4.hook_resid_post", null, vector, row -> 8 * gate[row], Positions.all());
+     * }</pre>
+     */
+    public Hooks addToHeads(String point, int[] heads, float[] vector, IntToDoubleFunction scaleOfRow, Positions positions) {
+        float[] v = vector.clone();
+        return custom(point, value -> {
+            value.requireWidth(v, "the added vector");
+            value.forEach(heads, positions, (row, token, head, data, off, len) -> {
+                float scale = (float) scaleOfRow.applyAsDouble(row);
+                if (scale == 0f) return;
                 for (int i = 0; i < len; i++) data[off + i] += scale * v[i];
             });
         });

@@ -127,6 +127,20 @@ public final class SafetensorsWriter {
     }
 
     /**
+     * {@link #write} after creating the file's folder, failing as {@link dev.vane.core.InvalidInputException} naming
+     * the file: how the files users ask for (vectors, probes) are written.
+     */
+    public void writeCreatingFolder(Path path) {
+        try {
+            Path parent = path.toAbsolutePath().getParent();
+            if (parent != null) java.nio.file.Files.createDirectories(parent);
+            write(path);
+        } catch (IOException e) {
+            throw new dev.vane.core.InvalidInputException("cannot write " + path + ": " + e.getMessage());
+        }
+    }
+
+    /**
      * Writes the file, replacing any existing one. Data goes to a temporary file in the same directory
      * that is then renamed over {@code path}, so readers never see a half-written file.
      */

@@ -15,6 +15,7 @@ import dev.vane.lab.judge.Judge;
 import dev.vane.lab.judge.Outcome;
 import dev.vane.lab.judge.OutcomeJudge;
 import dev.vane.lab.judge.OutcomeRates;
+import dev.vane.lab.steer.GateReadings;
 import dev.vane.lab.steer.Steering;
 
 import java.util.ArrayList;
@@ -38,8 +39,21 @@ import java.util.function.IntConsumer;
  * }</pre>
  */
 public final class RefusalEvaluation {
-    /** One request's answer, its judgement, and whether it stopped at the token limit rather than by itself. */
-    public record Item(String prompt, String response, OutcomeJudge.Judged judged, boolean truncated) {
+    /**
+     * One request's answer, its judgement, whether it stopped at the token limit rather than by itself, and what the
+     * gates of gated steering decided for it (empty without gated terms).
+     */
+    public record Item(String prompt, String response, OutcomeJudge.Judged judged, boolean truncated,
+                       List<Steering.Decision> gates) {
+        public Item {
+            gates = List.copyOf(gates);
+        }
+
+        /** Whether some gated term steered this request. */
+        public boolean gateFired() {
+            return gates.stream().anyMatch(Steering.Decision::fired);
+        }
+
         public Outcome outcome() {
             return judged.outcome();
         }
@@ -73,6 +87,12 @@ public final class RefusalEvaluation {
         /** The answers in request order. */
         public List<String> responses() {
             return items.stream().map(Item::response).toList();
+        }
+
+        /** The fraction of requests some gate steered; NaN when the steering had no gated term. */
+        public double gateFiredRate() {
+            if (items.isEmpty() || items.getFirst().gates().isEmpty()) return Double.NaN;
+            return (double) items.stream().filter(Item::gateFired).count() / items.size();
         }
     }
 
@@ -130,8 +150,9 @@ public final class RefusalEvaluation {
                 promptEnd[i] = ChatPrompt.encode(tokenizer, messages, "").length - 1;
             }
             // Row r samples with seed + r: offset by the chunk start so results do not depend on the batch size.
+            GateReadings[] readings = steering.newReadings(ids.size());
             List<Completion> out = generator.generate(ids, params.withSeed(params.seed() + from),
-                    steering.hooks(ids.size(), promptEnd), (r, t, s) -> { });
+                    steering.hooks(ids.size(), promptEnd, false, readings), (r, t, s) -> { });
             List<OutcomeJudge.Answer> answers = new ArrayList<>();
             for (int i = 0; i < chunk.size(); i++) {
                 answers.add(new OutcomeJudge.Answer(chunk.get(i), start, start + out.get(i).text(), ids.get(i),
@@ -140,7 +161,7 @@ public final class RefusalEvaluation {
             List<OutcomeJudge.Judged> judged = judge.judge(answers);
             for (int i = 0; i < chunk.size(); i++) {
                 items.add(new Item(chunk.get(i), answers.get(i).response(), judged.get(i),
-                        out.get(i).finishReason() == Completion.FinishReason.LENGTH));
+                        out.get(i).finishReason() == Completion.FinishReason.LENGTH, steering.decisions(readings[i])));
             }
             progress.accept(items.size());
         }

@@ -60,7 +60,9 @@ public record SafetyMeasurement(RefusalEvaluation.Result harmful, RefusalEvaluat
      * {@code _ci95}), {@code asr} (= complied_rate, with {@code asr_ci95}), {@code counts}, {@code responses}; with benign requests the
      * same with {@code benign_} in front, and {@code benign_utility} with {@code benign_utility_ci95} and
      * {@code benign_utility_n} (null when no benign request has steps), and {@code benign_truncated}: benign answers
-     * that were cut at the token limit before stating all their steps.
+     * that were cut at the token limit before stating all their steps. Under gated steering also
+     * {@code gate_fired_rate} (and {@code benign_gate_fired_rate}): the requests a gate steered, and per response
+     * {@code gates}: each gated term's probability, decision and applied scale.
      */
     public ObjectNode json() {
         ObjectNode row = RunDirectory.object().put("n", harmful.n());
@@ -74,6 +76,9 @@ public record SafetyMeasurement(RefusalEvaluation.Result harmful, RefusalEvaluat
             // An answer cut at the token limit may not have reached its last step: said, so a low utility is read right.
             row.put("benign_truncated", truncatedShort);
         }
+        // Gated steering: how often the probe let the vector through, on harmful and on benign requests.
+        if (!Double.isNaN(harmful.gateFiredRate())) row.put("gate_fired_rate", harmful.gateFiredRate());
+        if (benign != null && !Double.isNaN(benign.gateFiredRate())) row.put("benign_gate_fired_rate", benign.gateFiredRate());
         row.set("responses", responses(harmful));
         if (benign != null) row.set("benign_responses", responses(benign));
         return row;
@@ -86,6 +91,10 @@ public record SafetyMeasurement(RefusalEvaluation.Result harmful, RefusalEvaluat
             o.put("verdict", i.outcome().key()).put("mean_logprob", Math.round(i.judged().fluency().meanLogProb() * 1e4) / 1e4)
                     .put("repetition", Math.round(i.judged().fluency().repetition() * 1e4) / 1e4)
                     .put("degenerate", i.judged().degenerate());
+            if (!i.gates().isEmpty()) {
+                ArrayNode gates = o.putArray("gates");
+                i.gates().forEach(g -> gates.add(g.json()));
+            }
         });
         return a;
     }

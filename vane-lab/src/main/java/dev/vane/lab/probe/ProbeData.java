@@ -39,10 +39,21 @@ public record ProbeData(List<String> texts, boolean[] labels) {
 
     /** Requests of {@code positive} labelled true followed by those of {@code negative} labelled false. */
     public static ProbeData fromRequests(Path positive, Path negative) {
+        return fromRequests(positive, negative, null);
+    }
+
+    /** As {@link #fromRequests(Path, Path)}, only requests of {@code split} (null: all). */
+    public static ProbeData fromRequests(Path positive, Path negative, String split) {
         List<String> texts = new ArrayList<>();
-        JsonlFile.read(positive, Request::fromJson).forEach(r -> texts.add(r.prompt()));
+        JsonlFile.read(positive, Request::fromJson).stream().filter(r -> split == null || split.equals(r.split()))
+                .forEach(r -> texts.add(r.prompt()));
         int positives = texts.size();
-        JsonlFile.read(negative, Request::fromJson).forEach(r -> texts.add(r.prompt()));
+        JsonlFile.read(negative, Request::fromJson).stream().filter(r -> split == null || split.equals(r.split()))
+                .forEach(r -> texts.add(r.prompt()));
+        if (positives == 0 || positives == texts.size()) {
+            throw new InvalidInputException((positives == 0 ? positive : negative) + ": no requests"
+                    + (split != null ? " in split " + split : "") + "; a probe needs both labels");
+        }
         boolean[] labels = new boolean[texts.size()];
         for (int i = 0; i < positives; i++) labels[i] = true;
         return new ProbeData(texts, labels);

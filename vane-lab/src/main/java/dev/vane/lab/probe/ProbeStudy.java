@@ -143,6 +143,45 @@ public final class ProbeStudy {
         return report;
     }
 
+    /**
+     * The classifier of one unit trained on every sequence, as a file: layer {@code layer} of this study's hook point
+     * ({@code head} -1 for all heads of z or a residual point), weights on the raw activation. The accuracy recorded is
+     * the unit's cross-validated one from {@code report}.
+     *
+     * <pre>{@code
+     * ProbeFile harm = study.fitFile(sequences, labels, report, report.bestLayer(), -1, "harm",
+     *         new ProbeFile.Metadata("organism-chat", "harmful.jsonl vs benign.jsonl", "harmful request", 0, Map.of()));
+     * harm.write(Path.of("harm.safetensors"));
+     * }</pre>
+     */
+    public ProbeFile fitFile(List<int[]> sequences, boolean[] labels, Report report, int layer, int head, String name,
+                             ProbeFile.Metadata about) {
+        ModelConfig config = model.config();
+        if (layer < 0 || layer >= config.layers()) {
+            throw new InvalidInputException("layer " + layer + " does not exist (the model has " + config.layers() + ")");
+        }
+        if (head >= 0 && (settings.kind() != HookPoint.Kind.Z || head >= config.heads())) {
+            throw new InvalidInputException(settings.kind() != HookPoint.Kind.Z ? "a head can only be chosen with --hook z"
+                    : "head " + head + " does not exist (the model has " + config.heads() + ")");
+        }
+        if (settings.position() != -1) {
+            throw new InvalidInputException("a probe file reads the prompt's last token: train it with --position last");
+        }
+        String point = HookPoint.of(layer, settings.kind()).name();
+        float[][] x = new ActivationExtractor(model, batchSize).extract(sequences, settings.position(), List.of(point),
+                done -> { }).get(point);
+        if (head >= 0) x = headSlice(x, head, config.headDim());
+        LinearProbe.Fit fit = new LinearProbe(settings.c()).fit(x, labels);
+        double accuracy = head >= 0 && report.accuracyByHead() != null ? report.accuracyByHead()[layer][head]
+                : report.accuracyByLayer()[layer];
+        Map<String, String> extra = new java.util.TreeMap<>(about.extra());
+        extra.put("c", Double.toString(settings.c()));
+        extra.put("folds", Integer.toString(settings.folds()));
+        extra.put("examples", Integer.toString(labels.length));
+        ProbeFile.Metadata m = new ProbeFile.Metadata(about.model(), about.data(), about.label(), accuracy, extra);
+        return ProbeFile.of(name, HookPoint.parse(point), head, fit, m);
+    }
+
     private static boolean allDone(ResultsLog log, int layers, int heads) {
         for (int l = 0; l < layers; l++) {
             if (!log.isDone("layer-" + l)) return false;

@@ -10,8 +10,6 @@ import dev.vane.core.safetensors.SafetensorsWriter;
 import dev.vane.core.safetensors.TensorInfo;
 import dev.vane.core.tensor.DType;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * One steering vector of any kind: residual (a [d_model] vector per layer, CAA), per head (a [d_head] vector
@@ -243,13 +242,7 @@ public final class SteeringVector {
             long[] shape = c.perHead() ? new long[]{c.values().length / headDim, headDim} : new long[]{c.values().length};
             w.add(c.point(), DType.F32, shape, c.values());
         }
-        try {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
-            w.write(file);
-        } catch (IOException e) {
-            throw new InvalidInputException("cannot write " + file + ": " + e.getMessage());
-        }
+        w.writeCreatingFolder(file);
     }
 
     /** The chosen heads as {@code "12:11,13:18"} (empty for residual vectors). */
@@ -289,6 +282,20 @@ public final class SteeringVector {
                 }
             } else {
                 hooks.add(c.point(), c.values(), scale, positions);
+            }
+        }
+    }
+
+    /**
+     * Registers this vector on {@code hooks} at {@code positions}, each batch row times its own
+     * {@code scaleOfRow(row)}, asked for when the hook runs (a gate decides it during the same call).
+     */
+    public void addTo(Hooks hooks, IntToDoubleFunction scaleOfRow, Positions positions) {
+        for (Component c : components) {
+            if (c.perHead()) {
+                for (int h : c.heads()) hooks.addToHeads(c.point(), new int[]{h}, c.head(h, headDim), scaleOfRow, positions);
+            } else {
+                hooks.addToHeads(c.point(), null, c.values(), scaleOfRow, positions);
             }
         }
     }

@@ -8,6 +8,7 @@ import dev.vane.core.model.KvCache;
 import dev.vane.core.model.LogitsMode;
 import dev.vane.core.model.Model;
 import dev.vane.core.tokenize.Tokenizer;
+import dev.vane.lab.steer.GateReadings;
 import dev.vane.lab.steer.Steering;
 
 import java.time.Duration;
@@ -313,6 +314,7 @@ public final class BatchScheduler implements AutoCloseable {
             KvCache prefilled = model.newCache(prompts.length, longest);
             ForwardResult out = model.forward(Batch.of(prompts), hooksFor(live), prefilled, LogitsMode.LAST);
             for (int r = 0; r < prompts.length; r++) {
+                live.get(r).reportGates();
                 out.lastLogits(r, logits);
                 live.get(r).advance(logits, eosIds);
                 tokens.incrementAndGet();
@@ -396,7 +398,9 @@ public final class BatchScheduler implements AutoCloseable {
 
     /**
      * Hooks steering each batch row with its own sequence's vectors. Rows asking for the same steering share
-     * one registration, so a batch of sixteen requests with the same vector adds its hooks once.
+     * one registration, so a batch of sixteen requests with the same vector adds its hooks once. Gated terms read
+     * and keep each row's decision in its sequence's {@link GateReadings}: the prompt's call (the only one holding
+     * the prompt's last token) decides, every later call steers by that decision.
      */
     private static Hooks hooksFor(List<Sequence> rows) {
         Map<List<Steering.Term>, List<Integer>> groups = new LinkedHashMap<>();
@@ -412,8 +416,12 @@ public final class BatchScheduler implements AutoCloseable {
         groups.forEach((terms, members) -> {
             int[] batchRows = members.stream().mapToInt(Integer::intValue).toArray();
             int[] promptEnd = new int[batchRows.length];
-            for (int i = 0; i < batchRows.length; i++) promptEnd[i] = rows.get(batchRows[i]).request.promptEnd();
-            steeringOf.get(terms).applyTo(hooks, batchRows, promptEnd);
+            GateReadings[] gates = new GateReadings[batchRows.length];
+            for (int i = 0; i < batchRows.length; i++) {
+                promptEnd[i] = rows.get(batchRows[i]).request.promptEnd();
+                gates[i] = rows.get(batchRows[i]).gates;
+            }
+            steeringOf.get(terms).applyTo(hooks, batchRows, promptEnd, gates);
         });
         return hooks;
     }

@@ -4,6 +4,8 @@ import dev.vane.core.generate.Sampler;
 import dev.vane.core.generate.TextStream;
 import dev.vane.core.tokenize.Tokenizer;
 
+import dev.vane.lab.steer.GateReadings;
+
 import java.util.Arrays;
 
 /**
@@ -12,6 +14,8 @@ import java.util.Arrays;
  */
 final class Sequence implements SequenceHandle {
     final SequenceRequest request;
+    /** What this sequence's gates read; it goes with the sequence from the prefill's cache into any batch row. */
+    final GateReadings gates;
     private final Sampler sampler;
     private final TextStream text;
     private final int[] history;
@@ -25,6 +29,7 @@ final class Sequence implements SequenceHandle {
     /** {@code maxNew} is the token budget after clipping to the model's context. */
     Sequence(SequenceRequest request, Tokenizer tokenizer, int maxNew) {
         this.request = request;
+        this.gates = request.steering().newReadings();
         this.maxNew = maxNew;
         this.sampler = new Sampler(request.params(), request.params().seed());
         this.text = new TextStream(tokenizer, request.params().stopStrings(), Math.max(1, maxNew));
@@ -65,6 +70,11 @@ final class Sequence implements SequenceHandle {
         }
         pending = token;
         return true;
+    }
+
+    /** Tells the listener what the gates decided (after the prompt's call, where the probes read). */
+    void reportGates() {
+        if (request.steering().isGated() && !finished) request.listener().onGates(request.steering().decisions(gates));
     }
 
     /** Ends the sequence with OpenAI's finish reason (once). */

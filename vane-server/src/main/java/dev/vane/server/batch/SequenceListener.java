@@ -1,5 +1,9 @@
 package dev.vane.server.batch;
 
+import dev.vane.lab.steer.Steering;
+
+import java.util.List;
+
 /**
  * Receives what the scheduler produces for one sequence. Calls come from the scheduler's thread, one at a
  * time per sequence, and must return at once (hand the event to a queue): a listener that blocks would stall
@@ -14,6 +18,13 @@ public interface SequenceListener {
      * string), "length" (token budget or context), or "abort" (the server shut down before it finished).
      */
     void onFinish(String reason);
+
+    /**
+     * What the gates of gated steering decided for this sequence, once, after its prompt's forward pass (before its
+     * first token). Not called when the sequence's steering has no gated term.
+     */
+    default void onGates(List<Steering.Decision> decisions) {
+    }
 
     /** Generation failed; no more calls follow. */
     void onError(RuntimeException error);

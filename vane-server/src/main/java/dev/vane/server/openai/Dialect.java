@@ -25,8 +25,12 @@ public abstract sealed class Dialect permits ChatDialect, TextDialect {
     public record LoggedToken(int id, TokenLogprobs logprobs, int textOffset) {
     }
 
-    /** A finished choice; {@code judge} is its verdict ({@code "judge": true}), else null. */
-    public record Choice(int index, String text, List<LoggedToken> tokens, String finishReason, JsonNode judge) {
+    /**
+     * A finished choice; {@code judge} is its verdict ({@code "judge": true}), else null; {@code gates} what the gates
+     * of gated steering decided ({@code steering_gates}), else null.
+     */
+    public record Choice(int index, String text, List<LoggedToken> tokens, String finishReason, JsonNode judge,
+                         JsonNode gates) {
     }
 
     /** Token counts of a request. */
@@ -65,7 +69,7 @@ public abstract sealed class Dialect permits ChatDialect, TextDialect {
     public ObjectNode response(Head head, List<Choice> choices, Usage usage) {
         ObjectNode root = start(head, responseObject);
         ArrayNode array = root.putArray("choices");
-        for (Choice c : choices) array.add(withJudge(choice(c), c.judge()));
+        for (Choice c : choices) array.add(withGates(withJudge(choice(c), c.judge()), c.gates()));
         root.set("usage", usage(usage));
         return root;
     }
@@ -84,12 +88,18 @@ public abstract sealed class Dialect permits ChatDialect, TextDialect {
 
     /**
      * The last chunk of choice {@code index}: no text, its finish reason and, when it was judged, its verdict
-     * ({@code judge}, a Vane extension that OpenAI's clients ignore).
+     * ({@code judge}, a Vane extension that OpenAI's clients ignore), and under gated steering its gates' decisions.
      */
-    public ObjectNode finishChunk(Head head, int index, String finishReason, JsonNode judge) {
+    public ObjectNode finishChunk(Head head, int index, String finishReason, JsonNode judge, JsonNode gates) {
         ObjectNode root = chunk(head, index, "", null, finishReason, false);
-        withJudge((ObjectNode) root.get("choices").get(0), judge);
+        withGates(withJudge((ObjectNode) root.get("choices").get(0), judge), gates);
         return root;
+    }
+
+    /** {@code steering_gates}: [{"vector", "gate", "probability", "fired", "scale"}] of gated steering (a Vane extension). */
+    private static ObjectNode withGates(ObjectNode choice, JsonNode gates) {
+        if (gates != null) choice.set("steering_gates", gates);
+        return choice;
     }
 
     private static ObjectNode withJudge(ObjectNode choice, JsonNode judge) {

@@ -263,8 +263,9 @@ public final class RequestParser {
                     double s = v.number("scale", -1e6, 1e6, 0);
                     scale = (float) s;
                 }
+                SteeringPolicy.When when = v.has("when") ? when(v.node("when"), where + ".when") : null;
                 v.rejectUnknown();
-                requested.add(new VectorScale(name, scale));
+                requested.add(new VectorScale(name, scale, when));
             }
         }
         try {
@@ -274,7 +275,22 @@ public final class RequestParser {
         }
     }
 
+    /** {@code {"probe": NAME, "above": T}} or {@code {"probe": NAME, "soft": true}}. */
+    private static SteeringPolicy.When when(JsonNode node, String where) {
+        String form = where + " must be {\"probe\": NAME, \"above\": T} or {\"probe\": NAME, \"soft\": true}";
+        if (node == null || !node.isObject()) throw ApiException.badRequest(where, form);
+        RequestFields w = new RequestFields((ObjectNode) node);
+        String probe = w.string("probe", null);
+        if (probe == null) throw ApiException.badRequest(where + ".probe", where + ".probe is required");
+        boolean soft = w.bool("soft", false);
+        Double above = w.has("above") ? w.number("above", 0, 1, 0) : null;
+        w.rejectUnknown();
+        if (soft == (above != null)) throw ApiException.badRequest(where, form + " (one of above and soft)");
+        return new SteeringPolicy.When(probe, above, soft);
+    }
+
     private static String codeOf(InvalidInputException e) {
+        if (e.getMessage().startsWith("unknown probe")) return "unknown_probe";
         return e.getMessage().startsWith("unknown steering vector") ? "unknown_vector" : null;
     }
 }

@@ -1,6 +1,8 @@
 package dev.vane.server.steer;
 
 import dev.vane.core.InvalidInputException;
+import dev.vane.lab.probe.ProbeFile;
+import dev.vane.lab.steer.Gate;
 import dev.vane.lab.steer.Steering;
 import dev.vane.lab.steer.SteeringVector;
 
@@ -23,15 +25,30 @@ import java.util.Map;
  * }</pre>
  */
 public final class SteeringPolicy {
-    /** One vector by name at one scale; {@code scale} null means the vector's recommended scale. */
-    public record VectorScale(String name, Float scale) {
+    /**
+     * One vector by name at one scale; {@code scale} null means the vector's recommended scale; {@code when} null
+     * means not gated.
+     */
+    public record VectorScale(String name, Float scale, When when) {
+        public VectorScale(String name, Float scale) {
+            this(name, scale, null);
+        }
+    }
+
+    /**
+     * A request's gate: probe {@code probe} of the server's {@code --probes}, firing above {@code above}, or scaling by
+     * its probability when {@code soft}.
+     */
+    public record When(String probe, Double above, boolean soft) {
     }
 
     private final VectorRegistry registry;
+    private final ProbeRegistry probes;
     private final List<VectorScale> defaults;
 
-    private SteeringPolicy(VectorRegistry registry, List<VectorScale> defaults) {
+    private SteeringPolicy(VectorRegistry registry, ProbeRegistry probes, List<VectorScale> defaults) {
         this.registry = registry;
+        this.probes = probes;
         this.defaults = List.copyOf(defaults);
     }
 
@@ -41,6 +58,11 @@ public final class SteeringPolicy {
      * @throws InvalidInputException for a malformed spec or a name the registry does not hold
      */
     public static SteeringPolicy of(VectorRegistry registry, List<String> defaultSpecs) {
+        return of(registry, ProbeRegistry.empty(), defaultSpecs);
+    }
+
+    /** As {@link #of(VectorRegistry, List)}, with probes that requests may gate their steering on. */
+    public static SteeringPolicy of(VectorRegistry registry, ProbeRegistry probes, List<String> defaultSpecs) {
         List<VectorScale> defaults = new ArrayList<>();
         for (String spec : defaultSpecs) {
             int colon = spec.lastIndexOf(':');
@@ -56,7 +78,7 @@ public final class SteeringPolicy {
             }
             defaults.add(new VectorScale(name, scale));
         }
-        SteeringPolicy policy = new SteeringPolicy(registry, defaults);
+        SteeringPolicy policy = new SteeringPolicy(registry, probes, defaults);
         policy.compose(List.of(), true);     // fails now, at start, on an unknown default name
         return policy;
     }
@@ -64,6 +86,11 @@ public final class SteeringPolicy {
     /** The vectors a request may name. */
     public VectorRegistry registry() {
         return registry;
+    }
+
+    /** The probes a request may gate on. */
+    public ProbeRegistry probes() {
+        return probes;
     }
 
     /** The default steering as given on the command line. */
@@ -93,8 +120,17 @@ public final class SteeringPolicy {
                     "unknown steering vector \"" + v.name() + "\"; this server offers "
                             + (registry.all().isEmpty() ? "none (start it with --vectors DIR)" : String.join(", ", registry.all().keySet()))));
             float scale = v.scale() != null ? v.scale() : (float) vector.metadata().recommendedScale();
-            if (scale != 0f) steering = steering.with(vector, scale);
+            if (scale != 0f) steering = steering.with(vector, scale, gate(v.when()));
         }
         return steering;
+    }
+
+    /** The gate a request asked for, or null. */
+    private Gate gate(When when) {
+        if (when == null) return null;
+        ProbeFile probe = probes.get(when.probe()).orElseThrow(() -> new InvalidInputException(
+                "unknown probe \"" + when.probe() + "\"; this server offers "
+                        + (probes.all().isEmpty() ? "none (start it with --probes DIR)" : String.join(", ", probes.all().keySet()))));
+        return when.soft() ? Gate.soft(probe) : Gate.above(probe, when.above());
     }
 }
