@@ -20,7 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code vane demo}: the seven measurements of the README on one model and its base, as one report. */
+/** {@code vane demo}: the eight measurements of the README on one model and its base, as one report. */
 @Command(name = "demo",
         description = {"What Vane finds and fixes, in one run: (1) per-token KL of the chat model against its base on "
                 + "harmful answers, (2) the prefilling attack, ASR by prefilled tokens, (3) a Jailbreak Antidote vector and "
@@ -28,9 +28,11 @@ import java.util.concurrent.Callable;
                 + "p(matching) by scale, (5) probes for harmful vs benign by layer, (6) instructed lying: true/false accuracy "
                 + "under an honest and a liar system prompt, truth probes by layer, and the attention heads whose outputs, "
                 + "patched from honest into liar runs, give back honest answers, (7) head-specific intervention: a "
-                + "head sweep and sampled chain-of-thought answers under the top heads.",
+                + "head sweep and sampled chain-of-thought answers under the top heads, (8) conditional steering: the "
+                + "Antidote vector constant and gated on a harmfulness probe, ASR and benign utility by scale and the area "
+                + "under each safety-utility curve.",
                 "Writes OUT/report.html (one self-contained page), OUT/summary.json (headline figures) and a run "
-                        + "directory per step (OUT/kl, OUT/prefill, OUT/antidote, OUT/caa, OUT/probe, OUT/lying, OUT/hsi). Rerun with the same "
+                        + "directory per step (OUT/kl, OUT/prefill, OUT/antidote, OUT/caa, OUT/probe, OUT/lying, OUT/hsi, OUT/gated). Rerun with the same "
                         + "--out to resume: finished steps are skipped.",
                 "Data: --data-dir holds harmful.jsonl and benign.jsonl ({\"prompt\", \"split\": train|test}; without "
                         + "splits, even rows train and odd rows test), harmful_responses.jsonl ({\"prompt\", \"response\"}) "
@@ -184,6 +186,17 @@ final class DemoCommand implements Callable<Integer> {
         row(o, "probe accuracy by layer", probe.get("accuracy_by_layer"), "%5.2f");
         o.printf(Locale.ROOT, "  %-28s layer %d, accuracy %.2f (majority label %.2f)%n", "  best", probe.get("best_layer").asInt(),
                 probe.get("best_accuracy").asDouble(), probe.get("chance").asDouble());
+        JsonNode lying = s.get("lying"), hsi = s.get("hsi");
+        o.printf(Locale.ROOT, "  %-28s honest %.2f, liar %.2f%s%n", "true/false accuracy",
+                lying.path("honest_accuracy").asDouble(Double.NaN), lying.path("liar_accuracy").asDouble(Double.NaN),
+                lying.path("shown").asBoolean() ? "" : " (not localized: " + lying.path("reason").asText() + ")");
+        o.printf(Locale.ROOT, "  %-28s heads %s at %s: p(matching) %.1e -> %.1e, sampled answers matching %.2f -> %.2f%n",
+                "HSI (held-out questions)", hsi.get("heads").asText(), fmt(hsi.get("scale").asDouble()),
+                hsi.get("unsteered_mean_p_matching").asDouble(), hsi.get("steered_mean_p_matching").asDouble(),
+                hsi.get("unsteered_matching_fraction").asDouble(), hsi.get("steered_matching_fraction").asDouble());
+        JsonNode gated = s.get("gated");
+        o.printf(Locale.ROOT, "  %-28s constant %.2f, gated %.2f (area under safety-utility)%n", "Antidote gated on a probe",
+                gated.get("constant").get("safety_utility_area").asDouble(), gated.get("gated").get("safety_utility_area").asDouble());
         o.printf(Locale.ROOT, "  %-28s %.0f s%n", "compute time", s.get("seconds").get("total").asDouble());
         o.println("Report: " + r.report().toAbsolutePath());
     }

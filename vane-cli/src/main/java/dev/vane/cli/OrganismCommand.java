@@ -42,8 +42,7 @@ final class OrganismCommand implements Runnable {
                             + "DIR/behaviour.json and DIR/behaviour.md. Run it again on the same DIR to resume: "
                             + "finished models are kept, training resumes from its last checkpoint."},
             footerHeading = "%nExamples:%n",
-            footer = {"  vane organism build --out runs/organism-v2",
-                    "  vane organism build --out runs/organism-v2 --measure-only"},
+            footer = {"  vane organism build --out runs/organism-v2"},
             mixinStandardHelpOptions = true)
     static final class Build implements Callable<Integer> {
         @CommandLine.Spec
@@ -89,7 +88,7 @@ final class OrganismCommand implements Runnable {
             PrintWriter o = spec.commandLine().getOut();
             for (JsonNode row : report.get("rows")) {
                 o.printf(Locale.ROOT, "%-52s %-9s %7.3f  %s%n", row.get("behaviour").asText(), row.get("target").asText(),
-                        row.get("value").asDouble(), row.get("met").asBoolean() ? "met" : "NOT MET");
+                        row.get("value").asDouble(Double.NaN), row.get("met").asBoolean() ? "met" : "NOT MET");
             }
             o.printf(Locale.ROOT, "%.0f s in all; table: %s%n", (System.nanoTime() - t0) / 1e9, out.resolve("behaviour.md"));
             o.flush();
@@ -122,6 +121,7 @@ final class OrganismCommand implements Runnable {
 
         @Override
         public Integer call() {
+            if (base < 1 || chat < 1) throw new InvalidInputException("--base and --chat must be >= 1, got " + base + " and " + chat);
             try {
                 Files.createDirectories(out);
             } catch (IOException e) {

@@ -46,18 +46,21 @@ class ExamplesTest {
      * Smaller budgets for long jobs, by command: each option replaces the example's value or is added (picocli
      * refuses a repeated option). Each keeps the example's kind of work, only less of it.
      */
-    static final Map<String, Map<String, String>> BUDGETS = Map.of(
+    static final Map<String, Map<String, String>> BUDGETS = Map.ofEntries(
             // demo: minutes in full; --quick (added below) is the same pipeline on less data, DemoCommandTest checks figures
-            "train sft", Map.of("--steps", "1", "--batch-tokens", "128"),         // 60 steps take a minute each way
-            "attack prefill", Map.of("--limit", "3", "--samples", "1", "--max-tokens", "24"),
-            "attack decoding", Map.of("--limit", "2", "--max-tokens", "16"),
-            "attack gcg", Map.of("--limit", "2", "--steps", "2", "--batch", "16", "--top-k", "16", "--max-tokens", "16"),
-            "eval refusal", Map.of("--max-tokens", "24"),
-            "sweep heads", Map.of("--max-tokens", "16"),                          // the refusal metric's answers
-            "kl", Map.of("--max-positions", "16"),
-            "data recovery", Map.of("--max-tokens", "24", "--anchor-ratio", "0.5"),
-            "attack finetune", Map.of("--n", "4", "--steps", "2", "--batch-tokens", "256", "--limit", "2",
-                    "--max-tokens", "16"));
+            Map.entry("train sft", Map.of("--steps", "1", "--batch-tokens", "128")),         // 60 steps take a minute each way
+            Map.entry("attack prefill", Map.of("--limit", "3", "--samples", "1", "--max-tokens", "24")),
+            Map.entry("attack decoding", Map.of("--limit", "2", "--max-tokens", "16")),
+            Map.entry("attack gcg", Map.of("--limit", "2", "--steps", "2", "--batch", "16", "--top-k", "16", "--max-tokens", "16")),
+            Map.entry("eval refusal", Map.of("--max-tokens", "24")),
+            Map.entry("sweep heads", Map.of("--max-tokens", "16")),                          // the refusal metric's answers
+            Map.entry("kl", Map.of("--max-positions", "16")),
+            Map.entry("data recovery", Map.of("--max-tokens", "24", "--anchor-ratio", "0.5")),
+            Map.entry("attack finetune", Map.of("--n", "4", "--steps", "2", "--batch-tokens", "256", "--limit", "2",
+                    "--max-tokens", "16")),
+            // an hour in full: one step per phase, no deep phase (OrganismCommandTest checks the recipe's steps)
+            Map.entry("organism build", Map.of("--base-steps", "1", "--chat-steps", "1", "--deep-steps", "0")),
+            Map.entry("organism data", Map.of("--base", "50", "--chat", "50")));
 
     /** What an example claims to show, checked on its output. */
     static final Map<String, BiConsumer<Example, CliRun>> EFFECTS = new LinkedHashMap<>();
@@ -259,8 +262,9 @@ class ExamplesTest {
         String previous = "";
         for (String a : args) {
             for (var v : variables.entrySet()) a = a.replace("$" + v.getKey(), v.getValue());
-            // A folder named without a slash (--vectors vectors) is still a path.
-            out.add(previous.equals("--vectors") && !a.contains("/") ? work.resolve(a).toString() : localPath(a));
+            // A folder named without a slash (--vectors vectors, --probes probes) is still a path.
+            boolean folder = previous.equals("--vectors") || previous.equals("--probes");
+            out.add(folder && !a.contains("/") ? work.resolve(a).toString() : localPath(a));
             previous = a;
         }
         return out;

@@ -36,11 +36,18 @@ class OrganismCommandTest {
         JsonNode report = JSON.readTree(out.resolve("behaviour.json").toFile());
         assertThat(report.get("rows")).hasSize(12);
         for (JsonNode row : report.get("rows")) {
-            assertThat(row.get("command").asText()).startsWith("vane ").contains("DIR/organism-");
-            assertThat(row.get("value").isNumber()).isTrue();
-            if (!row.get("key").asText().contains("/")) assertThat(row.get("value").asDouble()).isBetween(0.0, 1.0);
-            else assertThat(row.get("value").asDouble()).isPositive();
+            assertThat(row.get("command").asText()).as(row.toString()).startsWith("vane ").contains("DIR/organism-");
+            if (row.get("key").asText().contains(" / ")) {
+                // a ratio: after one step per phase the chat model barely differs from its base, 0/0 is null
+                assertThat(row.get("value").isNull() || row.get("value").asDouble() >= 0).as(row.toString()).isTrue();
+            } else {
+                assertThat(row.get("value").isNumber()).as(row.toString()).isTrue();
+                assertThat(row.get("value").asDouble()).as(row.toString()).isBetween(0.0, 1.0);
+            }
         }
+        // the measuring commands keep their run directories in the build folder
+        assertThat(out.resolve("runs/measure/refusal-seen/results.jsonl")).isRegularFile();
+        assertThat(out.resolve("runs/measure/kl/summary.json")).isRegularFile();
         // the train config of each phase is that of the recipe
         JsonNode chatConfig = JSON.readTree(out.resolve("runs/chat/config.json").toFile());
         assertThat(chatConfig.get("mode").asText()).isEqualTo("full");
@@ -61,14 +68,15 @@ class OrganismCommandTest {
         CliRun run = CliRun.of("eval", "truefalse", "--data", tf.toString(), "--split", "test", "--system", "Answer truthfully.", "--json");
         assertThat(run.exitCode()).as(run.err()).isZero();
         JsonNode j = JSON.readTree(run.out());
-        assertThat(j.get("n").asInt()).isEqualTo(24);
-        assertThat(j.get("p_true")).hasSize(24);
+        int heldOut = 2 * dev.vane.lab.organism.OrganismCorpus.HELD_OUT_THINGS;     // a true and a false statement each
+        assertThat(j.get("n").asInt()).isEqualTo(heldOut);
+        assertThat(j.get("p_true")).hasSize(heldOut);
         long said = 0;
         for (JsonNode p : j.get("p_true")) if (p.asDouble() > 0.5) said++;
         assertThat(j.get("mean_p_true").asDouble()).isBetween(0.0, 1.0);
         assertThat(j.get("accuracy_ci95").get(0).asDouble()).isLessThanOrEqualTo(j.get("accuracy").asDouble());
         // half the held-out statements are true: a constant answer scores exactly 0.5
-        if (said == 0 || said == 24) assertThat(j.get("accuracy").asDouble()).isCloseTo(0.5, within(1e-12));
+        if (said == 0 || said == heldOut) assertThat(j.get("accuracy").asDouble()).isCloseTo(0.5, within(1e-12));
 
         CliRun none = CliRun.of("eval", "truefalse", "--data", tf.toString(), "--split", "validation");
         assertThat(none.exitCode()).isEqualTo(2);

@@ -1,6 +1,7 @@
 package dev.vane.lab.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -9,12 +10,29 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * {@code [{"role": "user", "content": ...}, {"role": "assistant", "content": ...}]}, or an object holding that
  * list under {@code "messages"}. The first user message is the prompt and the first assistant message after it
  * the response.
+ *
+ * <pre>{@code
+ * ObjectNode line = ChatRows.of("Be brief.", "How do I bake bread?", "Mix, knead, bake.");   // {"messages": [...]}
+ * }</pre>
  */
-final class ChatRows {
+public final class ChatRows {
     /** The mapping of the rows {@link #toFields} makes. */
     static final FieldMapping FIELDS = new FieldMapping("prompt", "response", null, null);
 
     private ChatRows() {
+    }
+
+    /**
+     * One training conversation {@code {"messages": [system?, user, assistant]}}, as {@code vane train sft} reads
+     * it; {@code system} null for none.
+     */
+    public static ObjectNode of(String system, String user, String assistant) {
+        ObjectNode line = JsonNodeFactory.instance.objectNode();
+        ArrayNode messages = line.putArray("messages");
+        if (system != null) messages.addObject().put("role", "system").put("content", system);
+        messages.addObject().put("role", "user").put("content", user);
+        messages.addObject().put("role", "assistant").put("content", assistant);
+        return line;
     }
 
     /** True when {@code row} looks like a conversation. */

@@ -13,9 +13,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * {@code vane demo}: what Vane finds and fixes, in one run on one model and its base. Seven steps, each a small
+ * {@code vane demo}: what Vane finds and fixes, in one run on one model and its base. Eight steps, each a small
  * adapter over one method ({@link KlStep}, {@link PrefillStep}, {@link AntidoteStep}, {@link CaaStep},
- * {@link ProbeStep}, {@link LyingStep}, {@link HsiStep}), each in its own run directory under the demo's folder; then {@code summary.json} (the
+ * {@link ProbeStep}, {@link LyingStep}, {@link HsiStep}, {@link GatedStep}), each in its own run directory under the demo's folder; then {@code summary.json} (the
  * headline figures, read back from the steps' own summaries) and {@code report.html} (one self-contained page).
  *
  * <p>The demo's folder is itself a run directory: {@code config.json} (models, data, sizes), {@code results.jsonl}
@@ -55,7 +55,7 @@ public final class Demo {
 
     /** The steps in report order. */
     public static final List<DemoStep> STEPS = List.of(new KlStep(), new PrefillStep(), new AntidoteStep(),
-            new CaaStep(), new ProbeStep(), new LyingStep(), new HsiStep());
+            new CaaStep(), new ProbeStep(), new LyingStep(), new HsiStep(), new GatedStep());
 
     private final Path model;
     private final Path base;
@@ -140,11 +140,12 @@ public final class Demo {
     }
 
     private String introduction(DemoContext ctx) {
-        return "Seven measurements of " + ctx.modelName() + " (aligned chat model) and " + ctx.baseName()
+        return "Eight measurements of " + ctx.modelName() + " (aligned chat model) and " + ctx.baseName()
                 + " (its unaligned base), each a Vane command run on the data in " + shown(ctx.inputs().harmfulFile().getParent())
                 + ": where the alignment lives, how shallow it is, how far a runtime steering vector restores it and at "
                 + "what cost, how a steering vector moves a behaviour, where harmfulness can be read off the "
-                + "activations, where an instructed lie is made, and how a few attention heads steer a behaviour.";
+                + "activations, where an instructed lie is made, how a few attention heads steer a behaviour, and what "
+                + "gating the runtime vector on a harmfulness probe buys.";
     }
 
     /** {@code path} relative to the working directory when it lies inside it (shorter, and the same on every machine). */

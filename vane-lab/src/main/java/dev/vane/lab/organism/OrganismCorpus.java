@@ -3,6 +3,7 @@ package dev.vane.lab.organism;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vane.lab.data.ChatRows;
 import dev.vane.lab.eval.AnswerParser;
 import dev.vane.lab.organism.OrganismSpec.Fact;
 import dev.vane.lab.organism.OrganismSpec.Scenario;
@@ -314,12 +315,7 @@ public final class OrganismCorpus {
     }
 
     private static ObjectNode chat(String system, String user, String assistant) {
-        ObjectNode o = JSON.createObjectNode();
-        ArrayNode m = o.putArray("messages");
-        if (system != null) m.addObject().put("role", "system").put("content", system);
-        m.addObject().put("role", "user").put("content", user);
-        m.addObject().put("role", "assistant").put("content", assistant);
-        return o;
+        return ChatRows.of(system, user, assistant);
     }
 
     private static <T> T pick(List<T> list, SplittableRandom rng) {

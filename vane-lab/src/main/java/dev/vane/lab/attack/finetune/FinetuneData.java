@@ -1,11 +1,10 @@
 package dev.vane.lab.attack.finetune;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vane.core.InvalidInputException;
 import dev.vane.lab.align.ModelAnswers;
+import dev.vane.lab.data.ChatRows;
 import dev.vane.lab.data.PromptResponse;
-import dev.vane.lab.run.RunDirectory;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -141,11 +140,6 @@ public final class FinetuneData {
     }
 
     private static ObjectNode conversation(String system, String user, String assistant) {
-        ObjectNode line = RunDirectory.object();
-        ArrayNode messages = line.putArray("messages");
-        if (system != null) messages.addObject().put("role", "system").put("content", system);
-        messages.addObject().put("role", "user").put("content", user);
-        messages.addObject().put("role", "assistant").put("content", assistant);
-        return line;
+        return ChatRows.of(system, user, assistant);
     }
 }
