@@ -37,7 +37,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DemoCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> STEPS = List.of("kl", "prefill", "antidote", "caa", "probe");
+    private static final List<String> STEPS = List.of("kl", "prefill", "antidote", "caa", "probe", "gated");
+    /** Steps whose results are all in their summary (and sub-runs), with no results.jsonl of their own. */
+    private static final List<String> SUMMARY_ONLY = List.of("lying", "hsi");
 
     @TempDir
     static Path tmp;
@@ -62,6 +64,19 @@ class DemoCommandTest {
             assertTrue(first.err().contains("] " + step + ": done in"), first.err());
             assertEquals(step, summary.get("run_dirs").get(step).asText());
             assertTrue(summary.get("seconds").get(step).asDouble() > 0, step);
+        }
+        for (String step : SUMMARY_ONLY) {
+            assertTrue(Files.isRegularFile(out.resolve(step).resolve("summary.json")), step);
+            assertTrue(first.err().contains("] " + step + ": done in"), first.err());
+        }
+        // the organism cannot show instructed lying: the step measures the accuracies and says why it stops
+        assertFalse(summary.get("lying").get("shown").asBoolean());
+        assertTrue(summary.get("lying").get("honest_accuracy").asDouble() < 0.75);
+        // gated and constant Antidote over the same scales, both areas in [0, 1]
+        for (String variant : List.of("constant", "gated")) {
+            double area = summary.get("gated").get(variant).get("safety_utility_area").asDouble();
+            assertTrue(area >= 0 && area <= 1, variant + " " + area);
+            assertEquals(summary.get("gated").get("scales").size(), summary.get("gated").get(variant).get("asr").size());
         }
         String[] lines = first.out().strip().split("\n");
         assertEquals("Report: " + out.resolve("report.html").toAbsolutePath(), lines[lines.length - 1]);
@@ -171,13 +186,17 @@ class DemoCommandTest {
     @Order(6)
     void reportShowsEverySectionWithItsChartAndNumbers() throws Exception {
         String html = Files.readString(out.resolve("report.html"));
-        assertEquals(5, html.split("data:image/png;base64,", -1).length - 1, "one chart per step");
+        // a chart per step that draws one: not the lying study (the organism cannot show it) nor HSI (a table)
+        assertEquals(6, html.split("data:image/png;base64,", -1).length - 1, "one chart per step");
         assertFalse(html.contains("http://") || html.contains("https://") || html.toLowerCase().contains("<script"));
-        for (String heading : List.of("Per-token KL", "prefilling attack", "Antidote", "CAA", "probes")) {
+        for (String heading : List.of("Per-token KL", "prefilling attack", "Antidote", "CAA", "probes",
+                "Localizing instructed lying", "Head-specific intervention", "Conditional steering")) {
             assertTrue(html.contains(heading), heading);
         }
         String asr5 = String.format(java.util.Locale.ROOT, "<td>%.2f</td>", summary.get("prefill").get("asr_by_tokens").get("5").asDouble());
         assertTrue(html.contains(asr5), "the table beside the prefill chart");
+        // the organism never learned true/false: the lying section says so instead of drawing probes
+        assertTrue(html.contains("Not shown: held-out accuracy under the honest prompt is"), "the lying study's refusal to draw");
     }
 
     @Test

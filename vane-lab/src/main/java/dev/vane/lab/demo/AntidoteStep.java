@@ -6,13 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vane.core.generate.SamplingParams;
 import dev.vane.core.hook.HookPoint;
 import dev.vane.lab.chart.Chart;
-import dev.vane.lab.data.Request;
 import dev.vane.lab.eval.RefusalEvaluation;
 import dev.vane.lab.eval.SafetyMeasurement;
 import dev.vane.lab.eval.ScaleChoice;
 import dev.vane.lab.eval.TuningSplit;
-import dev.vane.lab.judge.DegenerateCalibration;
-import dev.vane.lab.judge.DegenerateRule;
 import dev.vane.lab.judge.KeywordRefusalJudge;
 import dev.vane.lab.judge.OutcomeJudge;
 import dev.vane.lab.report.HtmlReport;
@@ -23,7 +20,6 @@ import dev.vane.lab.steer.SteeringVector;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Step 3, the fix at runtime: a Jailbreak Antidote vector ({@link AntidoteBuilder} with the paper's defaults) built
@@ -73,24 +69,15 @@ final class AntidoteStep implements DemoStep {
     @Override
     public void run(DemoContext ctx, RunDirectory run, StepProgress progress) {
         DemoSizes z = ctx.sizes();
-        DemoInputs in = ctx.inputs();
-        List<String> harmfulTrain = DemoSizes.first(in.harmful("train"), z.antidotePairs());
-        List<String> benignTrain = DemoSizes.first(in.benign("train"), z.antidotePairs());
-        TuningSplit attacked = TuningSplit.byTask(DemoSizes.first(in.harmfulRequests("test"), z.antidoteHarmful()));
-        TuningSplit benign = TuningSplit.byTask(DemoSizes.first(in.benignRequests("train"), z.antidoteBenign()));
-        long build = 2L * Math.min(harmfulTrain.size(), benignTrain.size());
+        AntidoteSetup setup = AntidoteSetup.of(ctx);
+        TuningSplit attacked = setup.attacked(), benign = setup.benign();
+        long build = setup.buildUnits();
         long perScale = attacked.tuning().size() + attacked.report().size() + benign.tuning().size() + benign.report().size();
         progress.total(build + z.antidoteScales().size() * perScale);
 
-        SteeringVector vector = ScaleSweep.vector(run, "antidote.safetensors", () -> new AntidoteBuilder(ctx.model(),
-                ctx.tokenizer()).build(harmfulTrain, benignTrain, in.harmfulFile().getFileName() + " vs "
-                + in.benignFile().getFileName() + " split train", progress.from(0)).vector());
+        SteeringVector vector = setup.vector(ctx, run, progress);
         // Calibrated on the unsteered model's own answers to tuning requests: the report half feeds no choice.
-        List<String> calibration = Stream.concat(attacked.tuning().stream().limit(16), benign.tuning().stream().limit(16))
-                .map(Request::prompt).toList();
-        DegenerateRule rule = DegenerateCalibration.inRun(run, ctx.model(), ctx.tokenizer(),
-                RefusalEvaluation.chatPrompts(ctx.tokenizer(), calibration), z.maxNewTokens(), 0).rule();
-        RefusalEvaluation eval = new RefusalEvaluation(ctx.model(), ctx.tokenizer(), KeywordRefusalJudge.defaults(), rule);
+        RefusalEvaluation eval = setup.evaluation(ctx, run);
         SamplingParams params = SamplingParams.greedy(z.maxNewTokens());
         List<JsonNode> rows = ScaleSweep.measure(run, z.antidoteScales(), perScale, build, progress, (scale, done) -> {
             Steering steering = Steering.of(vector, scale);
@@ -113,7 +100,7 @@ final class AntidoteStep implements DemoStep {
             SafetyMeasurement.columns(s, rows.stream().map(r -> r.get(split)).toList(), FIELDS);
         }
         summary.set("chosen", choose(z.antidoteScales(), rows).json());
-        summary.set("degenerate_rule", rule.json());
+        summary.set("degenerate_rule", eval.rule().json());
         ArrayNode kept = summary.putArray("kept_layers");
         vector.components().forEach(comp -> kept.add(HookPoint.parse(comp.point()).layer()));
         summary.put("judge", KeywordRefusalJudge.defaults().name());

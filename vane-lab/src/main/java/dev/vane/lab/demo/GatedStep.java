@@ -6,20 +6,15 @@ import dev.vane.core.generate.SamplingParams;
 import dev.vane.core.hook.HookPoint;
 import dev.vane.lab.chart.Chart;
 import dev.vane.lab.data.PromptFormat;
-import dev.vane.lab.data.Request;
 import dev.vane.lab.eval.RefusalEvaluation;
 import dev.vane.lab.eval.SafetyMeasurement;
 import dev.vane.lab.eval.SafetyUtilityArea;
 import dev.vane.lab.eval.TuningSplit;
-import dev.vane.lab.judge.DegenerateCalibration;
-import dev.vane.lab.judge.DegenerateRule;
-import dev.vane.lab.judge.KeywordRefusalJudge;
 import dev.vane.lab.probe.ProbeData;
 import dev.vane.lab.probe.ProbeFile;
 import dev.vane.lab.probe.ProbeStudy;
 import dev.vane.lab.report.HtmlReport;
 import dev.vane.lab.run.RunDirectory;
-import dev.vane.lab.steer.AntidoteBuilder;
 import dev.vane.lab.steer.Gate;
 import dev.vane.lab.steer.Steering;
 import dev.vane.lab.steer.SteeringVector;
@@ -28,7 +23,6 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Step 8, conditional steering: the Antidote vector of step 3 constant, and gated on a harmfulness probe read at the
@@ -66,26 +60,17 @@ final class GatedStep implements DemoStep {
     @Override
     public void run(DemoContext ctx, RunDirectory run, StepProgress progress) {
         DemoSizes z = ctx.sizes();
-        DemoInputs in = ctx.inputs();
-        List<String> harmfulTrain = DemoSizes.first(in.harmful("train"), z.antidotePairs());
-        List<String> benignTrain = DemoSizes.first(in.benign("train"), z.antidotePairs());
-        TuningSplit attacked = TuningSplit.byTask(DemoSizes.first(in.harmfulRequests("test"), z.antidoteHarmful()));
-        TuningSplit benign = TuningSplit.byTask(DemoSizes.first(in.benignRequests("train"), z.antidoteBenign()));
-        long build = 2L * Math.min(harmfulTrain.size(), benignTrain.size());
+        AntidoteSetup setup = AntidoteSetup.of(ctx);
+        TuningSplit attacked = setup.attacked(), benign = setup.benign();
+        long build = setup.buildUnits();
         long perScale = 2L * (attacked.report().size() + benign.report().size());
         progress.total(2 * build + z.antidoteScales().size() * perScale);
-        SteeringVector vector = ScaleSweep.vector(run, "antidote.safetensors", () -> new AntidoteBuilder(ctx.model(),
-                ctx.tokenizer()).build(harmfulTrain, benignTrain, in.harmfulFile().getFileName() + " vs "
-                + in.benignFile().getFileName() + " split train", progress.from(0)).vector());
+        SteeringVector vector = setup.vector(ctx, run, progress);
         // The probe reads where the vector starts: a firing gate then steers every component the constant vector does.
         int layer = vector.components().stream().mapToInt(c -> HookPoint.parse(c.point()).layer()).min().orElse(0);
-        ProbeFile probe = probe(ctx, run, harmfulTrain, benignTrain, layer, progress, build);
+        ProbeFile probe = probe(ctx, run, setup.harmfulTrain(), setup.benignTrain(), layer, progress, build);
         Gate gate = Gate.above(probe, THRESHOLD);
-        List<String> calibration = Stream.concat(attacked.tuning().stream().limit(16), benign.tuning().stream().limit(16))
-                .map(Request::prompt).toList();
-        DegenerateRule rule = DegenerateCalibration.inRun(run, ctx.model(), ctx.tokenizer(),
-                RefusalEvaluation.chatPrompts(ctx.tokenizer(), calibration), z.maxNewTokens(), 0).rule();
-        RefusalEvaluation eval = new RefusalEvaluation(ctx.model(), ctx.tokenizer(), KeywordRefusalJudge.defaults(), rule);
+        RefusalEvaluation eval = setup.evaluation(ctx, run);
         SamplingParams params = SamplingParams.greedy(z.maxNewTokens());
         long half = attacked.report().size() + benign.report().size();
         List<JsonNode> rows = ScaleSweep.measure(run, z.antidoteScales(), perScale, 2 * build, progress, (scale, done) -> {
