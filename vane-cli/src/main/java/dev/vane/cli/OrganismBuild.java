@@ -72,12 +72,19 @@ final class OrganismBuild {
     void train(Steps steps) {
         long t0 = System.nanoTime();
         Path train = out.resolve("train");
-        if (!Files.isRegularFile(train.resolve("chat.jsonl"))) {
+        if (!Files.isDirectory(train)) {
+            // Written in a side folder and moved in place, train/ last: an interrupted write is redone, never used.
+            Path partial = out.resolve("data.partial");
+            deleteTree(partial);
+            deleteTree(data());
             OrganismCorpus corpus = new OrganismCorpus(OrganismSpec.bundled(), seed);
-            mkdirs(train);
-            corpus.writeTraining(OrganismCorpus.Phase.BASE, steps.baseExamples(), train.resolve("base.jsonl"));
-            corpus.writeEvalData(data());
-            corpus.writeTraining(OrganismCorpus.Phase.CHAT, steps.chatExamples(), train.resolve("chat.jsonl"));
+            mkdirs(partial.resolve("train"));
+            corpus.writeTraining(OrganismCorpus.Phase.BASE, steps.baseExamples(), partial.resolve("train").resolve("base.jsonl"));
+            corpus.writeTraining(OrganismCorpus.Phase.CHAT, steps.chatExamples(), partial.resolve("train").resolve("chat.jsonl"));
+            corpus.writeEvalData(partial.resolve("organism-data"));
+            move(partial.resolve("organism-data"), data());
+            move(partial.resolve("train"), train);
+            deleteTree(partial);
         }
         phase("base", from, train.resolve("base.jsonl"), steps.base(), "1e-3");
         phase("chat", model("base"), train.resolve("chat.jsonl"), steps.chat(), "3e-4");
@@ -131,16 +138,28 @@ final class OrganismBuild {
         }
     }
 
+    private static void move(Path from, Path to) {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Copies a finished model through a temporary folder, so a half-copied model never looks finished. */
     private static void copyDir(Path src, Path dst) {
         Path tmp = dst.resolveSibling(dst.getFileName() + ".partial");
         try {
-            if (Files.exists(tmp)) {
-                try (Stream<Path> s = Files.list(tmp)) {
-                    for (Path p : s.toList()) Files.delete(p);
-                }
-                Files.delete(tmp);
-            }
+            deleteTree(tmp);
             Files.createDirectories(tmp);
             try (Stream<Path> s = Files.list(src)) {
                 for (Path p : s.toList()) {

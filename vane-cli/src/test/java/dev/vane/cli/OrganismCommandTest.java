@@ -33,6 +33,8 @@ class OrganismCommandTest {
             assertThat(out.resolve(m).resolve("tokenizer_config.json")).isRegularFile();
         }
         assertThat(out.resolve("organism-deep")).doesNotExist();
+        assertThat(out.resolve("train/base.jsonl")).isRegularFile();
+        assertThat(out.resolve("data.partial")).doesNotExist();
         JsonNode report = JSON.readTree(out.resolve("behaviour.json").toFile());
         assertThat(report.get("rows")).hasSize(12);
         for (JsonNode row : report.get("rows")) {
