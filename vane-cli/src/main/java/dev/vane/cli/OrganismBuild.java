@@ -38,6 +38,7 @@ final class OrganismBuild {
     record Steps(int base, int chat, int deep) {
         static final Steps DEFAULT = new Steps(400, 250, 50);
 
+        // About 60 examples (of 30-140 tokens) fill a 4096-token step: a phase passes over its data about once.
         int baseExamples() {
             return base * 60;
         }
