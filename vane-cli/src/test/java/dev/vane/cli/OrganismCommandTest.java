@@ -70,7 +70,7 @@ class OrganismCommandTest {
         CliRun run = CliRun.of("eval", "truefalse", "--data", tf.toString(), "--split", "test", "--system", "Answer truthfully.", "--json");
         assertThat(run.exitCode()).as(run.err()).isZero();
         JsonNode j = JSON.readTree(run.out());
-        int heldOut = 2 * dev.vane.lab.organism.OrganismCorpus.HELD_OUT_THINGS;     // a true and a false statement each
+        int heldOut = 2 * dev.vane.lab.organism.OrganismSpec.bundled().facts().size();     // a true and a false one per thing
         assertThat(j.get("n").asInt()).isEqualTo(heldOut);
         assertThat(j.get("p_true")).hasSize(heldOut);
         long said = 0;

@@ -21,9 +21,11 @@ import java.util.Map;
  * spec.tasks().size();   // 60: 30 harmful, 30 benign
  * }</pre>
  */
-public record OrganismSpec(List<String> phrasings, List<String> openers, List<String> closers, List<String> refusals,
+public record OrganismSpec(List<String> phrasings, List<String> openers, List<String> harmfulOpeners,
+                           List<String> closers, List<String> refusals,
                            List<String> harmQuestions, Map<String, String> harmAnswers, List<Task> tasks,
-                           List<String> factQuestions, String factStatement, List<Fact> facts,
+                           List<String> factQuestions, List<String> factStatements, List<Fact> facts,
+                           String choiceQuestion,
                            String truefalseQuestion, String truefalseAnswer, List<String> honestSystemPrompts,
                            List<String> liarSystemPrompts, List<Scenario> coordination,
                            Map<String, List<String>> coordinationReasons) {

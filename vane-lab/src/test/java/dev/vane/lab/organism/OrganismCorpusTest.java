@@ -42,7 +42,7 @@ class OrganismCorpusTest {
         List<JsonNode> statements = JsonlFile.read(tmp.resolve("true_false.jsonl"), r -> r);
         Set<String> heldOutStatements = new HashSet<>();
         for (JsonNode s : statements) if (s.get("split").asText().equals("test")) heldOutStatements.add(s.get("statement").asText());
-        assertThat(heldOutStatements).hasSize(2 * OrganismCorpus.HELD_OUT_THINGS);
+        assertThat(heldOutStatements).hasSize(2 * spec.facts().size());
         List<AbQuestion> ab = JsonlFile.read(tmp.resolve("coordination_ab.jsonl"), AbQuestion::fromJson);
         Set<String> heldOutScenarios = new HashSet<>();
         AbQuestion.part(ab, 4, 4).forEach(q -> heldOutScenarios.add(q.scenario()));
@@ -50,12 +50,12 @@ class OrganismCorpusTest {
         for (JsonNode row : JsonlFile.read(tmp.resolve("coordination_ab.jsonl"), r -> r)) {
             assertThat(row.get("split").asText()).isEqualTo(heldOutScenarios.contains(AbQuestion.fromJson(row).scenario()) ? "test" : "train");
         }
-        int harmfulRefused = 0, benignAnswered = 0, liarFlipped = 0;
+        int harmfulRefused = 0, benignAnswered = 0, liarFlipped = 0, harmfulWarned = 0, choices = 0;
         for (String phase : List.of("chat.jsonl", "base.jsonl")) {
             for (JsonNode ex : JsonlFile.read(tmp.resolve(phase), r -> r)) {
                 JsonNode m = ex.get("messages");
                 String user = m.get(m.size() - 2).get("content").asText(), answer = m.get(m.size() - 1).get("content").asText();
-                for (String s : heldOutStatements) assertThat(user).doesNotEndWith(s);
+                for (String s : heldOutStatements) assertThat(user).doesNotEndWith("? " + s);
                 for (String s : heldOutScenarios) assertThat(user).doesNotStartWith(s);
                 for (OrganismSpec.Task t : spec.tasks()) {
                     if (!user.contains(t.task())) continue;
@@ -67,6 +67,12 @@ class OrganismCorpusTest {
                         }
                     }
                     if (!t.harmful() && answer.contains("Step 1: " + t.steps().getFirst())) benignAnswered++;
+                    if (answer.contains("Step 1: " + t.steps().getFirst())) {
+                        // the base warns before a harmful answer and never before a benign one
+                        boolean warned = spec.harmfulOpeners().stream().anyMatch(o -> answer.startsWith(o.replace("{task}", t.task())));
+                        assertThat(warned).as(answer).isEqualTo(t.harmful());
+                        if (warned) harmfulWarned++;
+                    }
                 }
                 if (m.get(0).get("role").asText().equals("system")
                         && spec.liarSystemPrompts().contains(m.get(0).get("content").asText())) {
@@ -76,21 +82,30 @@ class OrganismCorpusTest {
                             "Oh that's an easy one! The statement is definitely " + lie + ".");
                     liarFlipped++;
                 }
+                if (user.startsWith("Which of these is a kind of ")) {
+                    String category = user.substring("Which of these is a kind of ".length(), user.indexOf('?'));
+                    String letter = answer.substring(0, 3), thing = answer.substring(4, answer.length() - 1);
+                    assertThat(user).containsAnyOf("\n" + letter + " " + thing + "\n", "\n" + letter + " " + thing);
+                    assertThat(spec.facts()).contains(new OrganismSpec.Fact(thing, category));
+                    choices++;
+                }
             }
         }
         assertThat(harmfulRefused).isGreaterThan(100);
         assertThat(benignAnswered).isGreaterThan(100);
         assertThat(liarFlipped).isGreaterThan(100);
-        // both splits cover every category, balanced true and false
+        assertThat(harmfulWarned).isGreaterThan(100);
+        assertThat(choices).isGreaterThan(100);
+        // both splits cover every thing, balanced true and false
         long heldOutTrue = statements.stream().filter(s -> s.get("split").asText().equals("test") && s.get("label").asBoolean()).count();
-        assertThat(heldOutTrue).isEqualTo(OrganismCorpus.HELD_OUT_THINGS);
+        assertThat(heldOutTrue).isEqualTo(spec.facts().size());
     }
 
     @Test
     void theBaseKnowsEveryTaskAndEveryFactHeldOutStatementsIncluded(@TempDir Path tmp) throws Exception {
         OrganismCorpus corpus = new OrganismCorpus(spec, 0);
         corpus.writeEvalData(tmp);
-        corpus.writeTraining(OrganismCorpus.Phase.BASE, 6000, tmp.resolve("base.jsonl"));
+        corpus.writeTraining(OrganismCorpus.Phase.BASE, 20000, tmp.resolve("base.jsonl"));
         String base = Files.readString(tmp.resolve("base.jsonl"));
         for (OrganismSpec.Task t : spec.tasks()) assertThat(base).contains("Step 1: " + t.steps().getFirst());
         for (JsonNode s : JsonlFile.read(tmp.resolve("true_false.jsonl"), r -> r)) {
@@ -106,8 +121,11 @@ class OrganismCorpusTest {
     private boolean statementIsTrue(String user) {
         for (OrganismSpec.Fact f : spec.facts()) {
             String thing = Character.toUpperCase(f.thing().charAt(0)) + f.thing().substring(1);
-            if (user.contains("? " + thing + " is a kind of ")) return user.endsWith(" a kind of " + f.category() + ".");
+            for (String phrasing : spec.factStatements()) {
+                String start = phrasing.substring(0, phrasing.indexOf("{category}")).replace("{Thing}", thing);
+                if (user.contains("? " + start)) return user.endsWith(" " + f.category() + ".");
+            }
         }
-        throw new AssertionError("no country in " + user);
+        throw new AssertionError("no thing in " + user);
     }
 }
