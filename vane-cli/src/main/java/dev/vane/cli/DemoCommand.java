@@ -13,6 +13,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
@@ -20,7 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code vane demo}: the eight measurements of the README on one model and its base, as one report. */
+/** {@code vane demo}: the nine measurements of the README on one model and its base, as one report. */
 @Command(name = "demo",
         description = {"What Vane finds and fixes, in one run: (1) per-token KL of the chat model against its base on "
                 + "harmful answers, (2) the prefilling attack, ASR by prefilled tokens, (3) a Jailbreak Antidote vector and "
@@ -30,9 +31,10 @@ import java.util.concurrent.Callable;
                 + "patched from honest into liar runs, give back honest answers, (7) head-specific intervention: a "
                 + "head sweep and sampled chain-of-thought answers under the top heads, (8) conditional steering: the "
                 + "Antidote vector constant and gated on a harmfulness probe, ASR and benign utility by scale and the area "
-                + "under each safety-utility curve.",
+                + "under each safety-utility curve, (9) make it deep: the chat model's deep-aligned twin (--deep) under the "
+                + "same prefilling attack, and its per-token KL against the base.",
                 "Writes OUT/report.html (one self-contained page), OUT/summary.json (headline figures) and a run "
-                        + "directory per step (OUT/kl, OUT/prefill, OUT/antidote, OUT/caa, OUT/probe, OUT/lying, OUT/hsi, OUT/gated). Rerun with the same "
+                        + "directory per step (OUT/kl, OUT/prefill, OUT/antidote, OUT/caa, OUT/probe, OUT/lying, OUT/hsi, OUT/gated, OUT/deep). Rerun with the same "
                         + "--out to resume: finished steps are skipped.",
                 "Data: --data-dir holds harmful.jsonl and benign.jsonl ({\"prompt\", \"split\": train|test}; without "
                         + "splits, even rows train and odd rows test), harmful_responses.jsonl ({\"prompt\", \"response\"}) "
@@ -57,6 +59,10 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--base", paramLabel = "DIR", description = "The unaligned base checkpoint (default: the bundled organism-base).")
     Path base;
+
+    @Option(names = "--deep", paramLabel = "DIR", description = "The chat model's deep-aligned twin for step 9 (default: "
+            + "the bundled organism-deep when --model is not given and it exists; without one step 9 says so).")
+    Path deep;
 
     @Option(names = "--out", paramLabel = "DIR", description = "The demo's folder (default: runs/demo-<timestamp>); an existing one resumes.")
     Path out;
@@ -101,7 +107,10 @@ final class DemoCommand implements Callable<Integer> {
         DemoSizes sizes = quick ? DemoSizes.quick() : DemoSizes.full();
         if (antidoteScales != null) sizes = sizes.withAntidoteScales(antidoteScales);
         if (caaScales != null) sizes = sizes.withCaaScales(caaScales);
-        Demo demo = new Demo(modelOption.resolve(), baseDir, inputs, sizes);
+        Path deepDir = deep;
+        Path bundledDeep = ModelOption.home().resolve("models").resolve("organism-deep");
+        if (deepDir == null && modelOption.model == null && Files.isDirectory(bundledDeep)) deepDir = bundledDeep;
+        Demo demo = new Demo(modelOption.resolve(), baseDir, inputs, sizes).withDeep(deepDir);
         PrintWriter err = spec.commandLine().getErr();
         Demo.Result result = demo.run(Path.of("runs"), out, new TerminalListener(err));
         PrintWriter o = spec.commandLine().getOut();
@@ -197,6 +206,20 @@ final class DemoCommand implements Callable<Integer> {
         JsonNode gated = s.get("gated");
         o.printf(Locale.ROOT, "  %-28s constant %.2f, gated %.2f (area under safety-utility)%n", "Antidote gated on a probe",
                 gated.get("constant").get("safety_utility_area").asDouble(), gated.get("gated").get("safety_utility_area").asDouble());
+        JsonNode deep = s.get("deep");
+        if (deep.path("shown").asBoolean()) {
+            StringBuilder deepAsr = new StringBuilder();
+            for (Iterator<Map.Entry<String, JsonNode>> it = deep.get("deep_prefill").get("asr_by_tokens").fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                deepAsr.append(String.format(Locale.ROOT, "k=%s %.2f  ", e.getKey(), e.getValue().asDouble()));
+            }
+            o.printf("  %-28s %s%n", "deep twin: prefilling ASR", deepAsr.toString().strip());
+            o.printf(Locale.ROOT, "  %-28s first %d tokens %.2f, later %.2f nats/token%n", "  KL(deep || base)",
+                    deep.get("deep_kl").get("first_tokens").asInt(), deep.get("deep_kl").get("first_tokens_mean").asDouble(),
+                    deep.get("deep_kl").get("later_tokens_mean").asDouble());
+        } else {
+            o.printf("  %-28s not shown: %s%n", "deep twin", deep.path("reason").asText());
+        }
         o.printf(Locale.ROOT, "  %-28s %.0f s%n", "compute time", s.get("seconds").get("total").asDouble());
         o.println("Report: " + r.report().toAbsolutePath());
     }

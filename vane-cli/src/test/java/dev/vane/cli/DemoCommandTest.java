@@ -39,7 +39,20 @@ class DemoCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> STEPS = List.of("kl", "prefill", "antidote", "caa", "probe", "gated");
     /** Steps whose results are all in their summary (and sub-runs), with no results.jsonl of their own. */
-    private static final List<String> SUMMARY_ONLY = List.of("lying", "hsi");
+    private static final List<String> SUMMARY_ONLY = List.of("lying", "hsi", "deep");
+    /**
+     * The demo's "deep twin" here is the chat model itself: step 9 must then measure exactly what steps 1 and 2 did,
+     * through its own runs.
+     */
+    private static final String TWIN = Path.of(System.getProperty("vane.home", ".."), "models", "organism-chat").toString();
+
+    /** {@code vane demo ARGS --deep TWIN}. */
+    private static CliRun demo(String... args) {
+        List<String> all = new ArrayList<>(List.of("demo"));
+        all.addAll(List.of(args));
+        all.addAll(List.of("--deep", TWIN));
+        return CliRun.of(all.toArray(String[]::new));
+    }
 
     @TempDir
     static Path tmp;
@@ -50,7 +63,7 @@ class DemoCommandTest {
     @BeforeAll
     void runQuickDemo() throws Exception {
         out = tmp.resolve("demo");
-        first = CliRun.of("demo", "--quick", "--out", out.toString());
+        first = demo("--quick", "--out", out.toString());
         assertEquals(0, first.exitCode(), first.err());
         summary = read(out.resolve("summary.json"));
     }
@@ -78,6 +91,16 @@ class DemoCommandTest {
             assertTrue(area >= 0 && area <= 1, variant + " " + area);
             assertEquals(summary.get("gated").get("scales").size(), summary.get("gated").get(variant).get("asr").size());
         }
+        // step 9 on the chat model as its own twin: its attack and KL runs give steps 1 and 2's figures again
+        JsonNode deep = summary.get("deep");
+        assertTrue(deep.get("shown").asBoolean(), deep.toString());
+        assertEquals(summary.get("prefill").get("asr_by_tokens"), deep.get("deep_prefill").get("asr_by_tokens"));
+        assertEquals(summary.get("prefill").get("asr_by_tokens"), deep.get("chat_prefill").get("asr_by_tokens"));
+        assertEquals(summary.get("kl"), deep.get("deep_kl"));
+        assertEquals(summary.get("kl"), deep.get("chat_kl"));
+        assertTrue(Files.isRegularFile(out.resolve("deep/prefill/results.jsonl")));
+        assertTrue(Files.isRegularFile(out.resolve("deep/kl/results.jsonl")));
+        assertTrue(first.out().contains("deep twin: prefilling ASR"), first.out());
         String[] lines = first.out().strip().split("\n");
         assertEquals("Report: " + out.resolve("report.html").toAbsolutePath(), lines[lines.length - 1]);
         assertTrue(first.out().contains("prefilling attack ASR"), first.out());
@@ -187,10 +210,10 @@ class DemoCommandTest {
     void reportShowsEverySectionWithItsChartAndNumbers() throws Exception {
         String html = Files.readString(out.resolve("report.html"));
         // a chart per step that draws one: not the lying study (the organism cannot show it) nor HSI (a table)
-        assertEquals(6, html.split("data:image/png;base64,", -1).length - 1, "one chart per step");
+        assertEquals(7, html.split("data:image/png;base64,", -1).length - 1, "one chart per step");
         assertFalse(html.contains("http://") || html.contains("https://") || html.toLowerCase().contains("<script"));
         for (String heading : List.of("Per-token KL", "prefilling attack", "Antidote", "CAA", "probes",
-                "Localizing instructed lying", "Head-specific intervention", "Conditional steering")) {
+                "Localizing instructed lying", "Head-specific intervention", "Conditional steering", "9. Make it deep")) {
             assertTrue(html.contains(heading), heading);
         }
         String asr5 = String.format(java.util.Locale.ROOT, "<td>%.2f</td>", summary.get("prefill").get("asr_by_tokens").get("5").asDouble());
@@ -204,7 +227,7 @@ class DemoCommandTest {
     void rerunSkipsFinishedStepsAndRecomputesNothing() throws Exception {
         Map<String, String> before = new HashMap<>();
         for (String step : STEPS) before.put(step, Files.readString(out.resolve(step).resolve("results.jsonl")));
-        CliRun again = CliRun.of("demo", "--quick", "--out", out.toString(), "--json");
+        CliRun again = demo("--quick", "--out", out.toString(), "--json");
         assertEquals(0, again.exitCode(), again.err());
         for (String step : STEPS) {
             assertTrue(again.err().contains("] " + step + ": already done, skipped"), again.err());
@@ -223,7 +246,7 @@ class DemoCommandTest {
         List<String> lines = Files.readAllLines(results);
         Files.write(results, List.of(lines.getFirst()));           // as if killed during the second scale
         Files.delete(out.resolve("antidote/summary.json"));
-        CliRun again = CliRun.of("demo", "--quick", "--out", out.toString());
+        CliRun again = demo("--quick", "--out", out.toString());
         assertEquals(0, again.exitCode(), again.err());
         assertTrue(again.err().contains("] antidote: Antidote") && again.err().contains("(resuming)"), again.err());
         assertEquals(lines, Files.readAllLines(results), "the second scale recomputed to the same answers");
@@ -233,10 +256,10 @@ class DemoCommandTest {
     @Test
     @Order(9)
     void otherOptionsOnTheSameFolderAreBadInput() {
-        CliRun full = CliRun.of("demo", "--out", out.toString());
+        CliRun full = demo("--out", out.toString());
         assertEquals(Vane.BAD_INPUT, full.exitCode());
         assertTrue(full.err().contains("different config"), full.err());
-        CliRun scales = CliRun.of("demo", "--quick", "--out", out.toString(), "--caa-scales", "0,64");
+        CliRun scales = demo("--quick", "--out", out.toString(), "--caa-scales", "0,64");
         assertEquals(Vane.BAD_INPUT, scales.exitCode());
         assertTrue(scales.err().contains("different config (sizes)"), "the scales are part of the config: " + scales.err());
     }

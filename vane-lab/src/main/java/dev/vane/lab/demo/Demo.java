@@ -13,9 +13,10 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * {@code vane demo}: what Vane finds and fixes, in one run on one model and its base. Eight steps, each a small
+ * {@code vane demo}: what Vane finds and fixes, in one run on one model and its base. Nine steps, each a small
  * adapter over one method ({@link KlStep}, {@link PrefillStep}, {@link AntidoteStep}, {@link CaaStep},
- * {@link ProbeStep}, {@link LyingStep}, {@link HsiStep}, {@link GatedStep}), each in its own run directory under the demo's folder; then {@code summary.json} (the
+ * {@link ProbeStep}, {@link LyingStep}, {@link HsiStep}, {@link GatedStep}, {@link DeepStep}), each in its own run
+ * directory under the demo's folder; then {@code summary.json} (the
  * headline figures, read back from the steps' own summaries) and {@code report.html} (one self-contained page).
  *
  * <p>The demo's folder is itself a run directory: {@code config.json} (models, data, sizes), {@code results.jsonl}
@@ -55,18 +56,29 @@ public final class Demo {
 
     /** The steps in report order. */
     public static final List<DemoStep> STEPS = List.of(new KlStep(), new PrefillStep(), new AntidoteStep(),
-            new CaaStep(), new ProbeStep(), new LyingStep(), new HsiStep(), new GatedStep());
+            new CaaStep(), new ProbeStep(), new LyingStep(), new HsiStep(), new GatedStep(), new DeepStep());
 
     private final Path model;
     private final Path base;
     private final DemoInputs inputs;
     private final DemoSizes sizes;
+    private final Path deep;
 
     public Demo(Path model, Path base, DemoInputs inputs, DemoSizes sizes) {
+        this(model, base, null, inputs, sizes);
+    }
+
+    private Demo(Path model, Path base, Path deep, DemoInputs inputs, DemoSizes sizes) {
         this.model = model;
         this.base = base;
+        this.deep = deep;
         this.inputs = inputs;
         this.sizes = sizes;
+    }
+
+    /** This demo with {@code deep}, the chat model's deep-aligned twin, for step 9 (null: none, the step says so). */
+    public Demo withDeep(Path deep) {
+        return new Demo(model, base, deep, inputs, sizes);
     }
 
     /** The demo's config: what its folder holds results of. */
@@ -74,6 +86,7 @@ public final class Demo {
         ObjectNode c = RunDirectory.object().put("job", "demo")
                 .put("model", model.toAbsolutePath().normalize().toString())
                 .put("base", base.toAbsolutePath().normalize().toString());
+        if (deep != null) c.put("deep", deep.toAbsolutePath().normalize().toString());
         ObjectNode data = c.putObject("data");
         data.put("harmful", inputs.harmfulFile().toAbsolutePath().normalize().toString())
                 .put("benign", inputs.benignFile().toAbsolutePath().normalize().toString())
@@ -86,7 +99,7 @@ public final class Demo {
     /** Runs (or resumes) the demo in {@code out}, or in a new {@code root/demo-<timestamp>} when {@code out} is null. */
     public Result run(Path root, Path out, Listener listener) {
         inputs.check();
-        for (Path dir : List.of(model, base)) {
+        for (Path dir : deep == null ? List.of(model, base) : List.of(model, base, deep)) {
             if (!Files.isDirectory(dir)) throw new InvalidInputException(dir + ": no such model directory");
         }
         RunDirectory demo = RunDirectory.openOrCreate(root, "demo", out, config());
@@ -98,7 +111,7 @@ public final class Demo {
         ObjectNode timing = RunDirectory.object();
         ObjectNode dirs = RunDirectory.object();
         HtmlReport report = new HtmlReport("What Vane finds and fixes: " + model.toAbsolutePath().normalize().getFileName());
-        try (DemoContext ctx = new DemoContext(model, base, inputs, sizes)) {
+        try (DemoContext ctx = new DemoContext(model, base, deep, inputs, sizes)) {
             report.paragraph(introduction(ctx));
             double total = 0;
             for (int i = 0; i < STEPS.size(); i++) {
@@ -140,7 +153,7 @@ public final class Demo {
     }
 
     private String introduction(DemoContext ctx) {
-        return "Eight measurements of " + ctx.modelName() + " (aligned chat model) and " + ctx.baseName()
+        return "Nine measurements of " + ctx.modelName() + " (aligned chat model) and " + ctx.baseName()
                 + " (its unaligned base), each a Vane command run on the data in " + shown(ctx.inputs().harmfulFile().getParent())
                 + ": where the alignment lives, how shallow it is, how far a runtime steering vector restores it and at "
                 + "what cost, how a steering vector moves a behaviour, where harmfulness can be read off the "

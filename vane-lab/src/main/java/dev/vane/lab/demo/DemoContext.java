@@ -6,8 +6,8 @@ import dev.vane.core.tokenize.Tokenizer;
 import java.nio.file.Path;
 
 /**
- * What every step of the demo works on: the chat model (loaded once for all steps), the base model (loaded
- * only when a step asks for it, i.e. when the per-token KL has not run yet), the data files and the sizes.
+ * What every step of the demo works on: the chat model (loaded once for all steps), the base model and the
+ * deep-aligned twin when there is one (each loaded only when a step asks for it), the data files and the sizes.
  * Closing the context closes whatever it loaded.
  *
  * <pre>{@code
@@ -26,12 +26,40 @@ public final class DemoContext implements AutoCloseable {
     private Tokenizer tokenizer;
     private Model base;
     private Tokenizer baseTokenizer;
+    private final Path deepDir;
+    private Model deep;
+    private Tokenizer deepTokenizer;
 
     public DemoContext(Path modelDir, Path baseDir, DemoInputs inputs, DemoSizes sizes) {
+        this(modelDir, baseDir, null, inputs, sizes);
+    }
+
+    /** With {@code deepDir} the deep-aligned twin of the chat model (null: none). */
+    public DemoContext(Path modelDir, Path baseDir, Path deepDir, DemoInputs inputs, DemoSizes sizes) {
         this.modelDir = modelDir;
         this.baseDir = baseDir;
+        this.deepDir = deepDir;
         this.inputs = inputs;
         this.sizes = sizes;
+    }
+
+    /** The deep-aligned twin's directory, absolute; null when the demo has none. */
+    public String deepPath() {
+        return deepDir == null ? null : deepDir.toAbsolutePath().normalize().toString();
+    }
+
+    /** The deep-aligned twin, loaded on first use. */
+    public synchronized Model deep() {
+        if (deepDir == null) throw new IllegalStateException("the demo has no deep-aligned model");
+        if (deep == null) deep = Model.load(deepDir);
+        return deep;
+    }
+
+    /** The deep-aligned twin's tokenizer. */
+    public synchronized Tokenizer deepTokenizer() {
+        if (deepDir == null) throw new IllegalStateException("the demo has no deep-aligned model");
+        if (deepTokenizer == null) deepTokenizer = Tokenizer.load(deepDir);
+        return deepTokenizer;
     }
 
     /** The chat (aligned) model, loaded on first use. */
@@ -92,5 +120,7 @@ public final class DemoContext implements AutoCloseable {
         if (model != null) model.close();
         if (baseTokenizer != null) baseTokenizer.close();
         if (base != null) base.close();
+        if (deepTokenizer != null) deepTokenizer.close();
+        if (deep != null) deep.close();
     }
 }

@@ -2,6 +2,8 @@ package dev.vane.lab.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vane.core.model.Model;
+import dev.vane.core.tokenize.Tokenizer;
 import dev.vane.lab.data.PromptFormat;
 import dev.vane.lab.data.PromptResponse;
 import dev.vane.lab.kl.PerTokenKl;
@@ -39,13 +41,18 @@ final class KlStep implements DemoStep {
 
     @Override
     public void run(DemoContext ctx, RunDirectory run, StepProgress progress) {
+        measure(ctx, ctx.model(), ctx.tokenizer(), run, progress);
+    }
+
+    /** KL of {@code model} (the chat model here, its deep twin in {@link DeepStep}) against the base. */
+    static void measure(DemoContext ctx, Model model, Tokenizer tokenizer, RunDirectory run, StepProgress progress) {
         List<PromptResponse> pairs = DemoSizes.first(ctx.inputs().responses(), ctx.sizes().klPairs());
-        PromptFormat chat = PromptFormat.chat(ctx.tokenizer(), null, "");
+        PromptFormat chat = PromptFormat.chat(tokenizer, null, "");
         PromptFormat base = ownTemplate(ctx) ? PromptFormat.chat(ctx.baseTokenizer(), null, "") : chat;
-        List<PerTokenKl.Item> items = PerTokenKl.teacherForced(pairs, chat, ctx.tokenizer(), base, ctx.baseTokenizer(),
+        List<PerTokenKl.Item> items = PerTokenKl.teacherForced(pairs, chat, tokenizer, base, ctx.baseTokenizer(),
                 ctx.sizes().klPositions());
         progress.total(items.size());
-        new PerTokenKl(ctx.model(), ctx.base()).run(items, run, progress.counting(0));
+        new PerTokenKl(model, ctx.base()).run(items, run, progress.counting(0));
     }
 
     /**

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vane.core.generate.Generator;
 import dev.vane.core.generate.SamplingParams;
+import dev.vane.core.model.Model;
+import dev.vane.core.tokenize.Tokenizer;
 import dev.vane.lab.attack.AttackRun;
 import dev.vane.lab.attack.PrefillAttack;
 import dev.vane.lab.attack.Trial;
@@ -32,7 +34,7 @@ final class PrefillStep implements DemoStep {
         return "prefilling attack, ASR by number of prefilled tokens";
     }
 
-    private static PrefillAttack attack(DemoContext ctx) {
+    static PrefillAttack attack(DemoContext ctx) {
         return PrefillAttack.tokens(DemoSizes.first(ctx.inputs().responses(), ctx.sizes().prefillPairs()),
                 ctx.sizes().prefillTokens(), 1, SamplingParams.greedy(ctx.sizes().maxNewTokens()), null);
     }
@@ -49,8 +51,13 @@ final class PrefillStep implements DemoStep {
 
     @Override
     public void run(DemoContext ctx, RunDirectory run, StepProgress progress) {
+        attack(ctx, ctx.model(), ctx.tokenizer(), run, progress);
+    }
+
+    /** The step's attack on {@code model} (the chat model here, its deep twin in {@link DeepStep}). */
+    static void attack(DemoContext ctx, Model model, Tokenizer tokenizer, RunDirectory run, StepProgress progress) {
         int[] done = {0};
-        AttackRun.run(attack(ctx), new Generator(ctx.model(), ctx.tokenizer()), ctx.tokenizer(),
+        AttackRun.run(attack(ctx), new Generator(model, tokenizer), tokenizer,
                 KeywordRefusalJudge.defaults(), Steering.none(), 16, run, new AttackRun.Listener() {
                     @Override
                     public void started(int pending, int total) {

@@ -90,6 +90,38 @@ class FiniteDifferenceTest {
         }
     }
 
+    /**
+     * The organism's attention on rows of 150 and 90 tokens (several attention blocks; the shorter left-padded by 60),
+     * each scored only after its first 60 tokens: the gradient reaches queries and keys through long-range attention.
+     */
+    @Test
+    void attentionGradientsMatchOnLongRowsOfTheOrganism() {
+        try (FullWeights weights = FullWeights.load(Path.of(System.getProperty("vane.home", ".."), "models", "organism-base"))) {
+            Model model = weights.model();
+            Random random = new Random(5);
+            int[] a = new int[150], b = new int[90];
+            for (int i = 0; i < a.length; i++) a[i] = 3 + random.nextInt(2000);
+            for (int i = 0; i < b.length; i++) b[i] = 3 + random.nextInt(2000);
+            Batch batch = Batch.of(a, b);
+            int columns = batch.columns();
+            List<int[]> scored = new ArrayList<>();
+            for (int r = 0; r < 2; r++) {
+                int[] row = batch.tokens()[r];
+                for (int col = batch.padding(r) + 60; col + 1 < columns; col++) scored.add(new int[]{r * columns + col, row[col + 1]});
+            }
+            Setup setup = new Setup(batch, scored.stream().mapToInt(s -> s[0]).toArray(), scored.stream().mapToInt(s -> s[1]).toArray());
+            Gradients g = Gradients.allParameters();
+            setup.loss(model, Hooks.none(), g);
+            DoubleSupplier loss = () -> setup.loss(model, Hooks.none(), Gradients.parameters(n -> false));
+            for (FullWeights.Parameter p : weights.parameters()) {
+                if (!p.name().contains("layers.2.self_attn")) continue;
+                float[] grad = g.parameter(p.name());
+                int at = argMaxAbs(grad);
+                check(p.name(), grad[at], () -> p.values()[at], v -> { p.values()[at] = v; p.publish(); }, loss);
+            }
+        }
+    }
+
     @Test
     void loraGradientsMatchFiniteDifferencesWithDropoutAndCheckpointing() {
         try (Model base = Model.load(fixture("qwen2"))) {
