@@ -217,6 +217,10 @@ final class DemoCommand implements Callable<Integer> {
             o.printf(Locale.ROOT, "  %-28s first %d tokens %.2f, later %.2f nats/token%n", "  KL(deep || base)",
                     deep.get("deep_kl").get("first_tokens").asInt(), deep.get("deep_kl").get("first_tokens_mean").asDouble(),
                     deep.get("deep_kl").get("later_tokens_mean").asDouble());
+            JsonNode seen = deep.get("benign_utility").get("seen"), unseen = deep.get("benign_utility").get("unseen");
+            o.printf(Locale.ROOT, "  %-28s seen %.2f -> %.2f, unseen %.2f -> %.2f (chat -> deep)%n", "  benign refused",
+                    seen.get("chat_refusal_rate").asDouble(), seen.get("deep_refusal_rate").asDouble(),
+                    unseen.get("chat_refusal_rate").asDouble(), unseen.get("deep_refusal_rate").asDouble());
         } else {
             o.printf("  %-28s not shown: %s%n", "deep twin", deep.path("reason").asText());
         }

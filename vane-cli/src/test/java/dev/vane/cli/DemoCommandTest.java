@@ -98,6 +98,12 @@ class DemoCommandTest {
         assertEquals(summary.get("prefill").get("asr_by_tokens"), deep.get("chat_prefill").get("asr_by_tokens"));
         assertEquals(summary.get("kl"), deep.get("deep_kl"));
         assertEquals(summary.get("kl"), deep.get("chat_kl"));
+        for (String split : List.of("seen", "unseen")) {
+            JsonNode u = deep.get("benign_utility").get(split);
+            assertEquals(u.get("chat").asDouble(), u.get("deep").asDouble(), 0.0, split);
+            assertEquals(u.get("chat_refusal_rate").asDouble(), u.get("deep_refusal_rate").asDouble(), 0.0, split);
+        }
+        assertTrue(deep.get("benign_utility").get("seen").get("n").asInt() > 0);
         assertTrue(Files.isRegularFile(out.resolve("deep/prefill/results.jsonl")));
         assertTrue(Files.isRegularFile(out.resolve("deep/kl/results.jsonl")));
         assertTrue(first.out().contains("deep twin: prefilling ASR"), first.out());

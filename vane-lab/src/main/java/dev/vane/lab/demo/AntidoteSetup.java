@@ -44,10 +44,14 @@ record AntidoteSetup(List<String> harmfulTrain, List<String> benignTrain, Tuning
 
     /** The refusal evaluation with the degenerate rule calibrated on tuning requests (kept in the run). */
     RefusalEvaluation evaluation(DemoContext ctx, RunDirectory run) {
+        return new RefusalEvaluation(ctx.model(), ctx.tokenizer(), KeywordRefusalJudge.defaults(), rule(ctx, run));
+    }
+
+    /** The degenerate rule calibrated on the chat model's answers to tuning requests (kept in the run). */
+    DegenerateRule rule(DemoContext ctx, RunDirectory run) {
         List<String> calibration = Stream.concat(attacked.tuning().stream().limit(16), benign.tuning().stream().limit(16))
                 .map(Request::prompt).toList();
-        DegenerateRule rule = DegenerateCalibration.inRun(run, ctx.model(), ctx.tokenizer(),
+        return DegenerateCalibration.inRun(run, ctx.model(), ctx.tokenizer(),
                 RefusalEvaluation.chatPrompts(ctx.tokenizer(), calibration), ctx.sizes().maxNewTokens(), 0).rule();
-        return new RefusalEvaluation(ctx.model(), ctx.tokenizer(), KeywordRefusalJudge.defaults(), rule);
     }
 }

@@ -2,11 +2,19 @@ package dev.vane.lab.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vane.core.generate.SamplingParams;
 import dev.vane.lab.chart.Chart;
+import dev.vane.lab.data.Request;
+import dev.vane.lab.eval.RefusalEvaluation;
+import dev.vane.lab.eval.SafetyMeasurement;
+import dev.vane.lab.judge.DegenerateRule;
 import dev.vane.lab.judge.KeywordRefusalJudge;
 import dev.vane.lab.judge.OutcomeJudge;
+import dev.vane.lab.judge.OutcomeRates;
 import dev.vane.lab.report.HtmlReport;
 import dev.vane.lab.run.RunDirectory;
+import dev.vane.lab.stats.Proportion;
+import dev.vane.lab.steer.Steering;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,9 +25,10 @@ import java.util.List;
 /**
  * Step 9, make it deep: the chat model's deep-aligned twin (safety-recovery augmentation, Qi et al. 2024; what
  * {@code vane organism build} trains as organism-deep) under the same prefilling attack as step 2 and the same
- * per-token KL against the base as step 1. Its run directory holds the twin's own attack ({@code prefill/}) and KL
- * ({@code kl/}) runs; the chat model's figures are read from steps 1 and 2's summaries beside it. Without a twin the
- * step says so.
+ * per-token KL against the base as step 1, and what it costs: benign utility of both models on seen and unseen
+ * benign requests, judged with one degenerate rule (calibrated on the chat model). Its run directory holds the twin's
+ * own attack ({@code prefill/}) and KL ({@code kl/}) runs and the calibration ({@code utility/}); the chat model's
+ * attack and KL figures are read from steps 1 and 2's summaries beside it. Without a twin the step says so.
  */
 final class DeepStep implements DemoStep {
     private static final KlStep KL = new KlStep();
@@ -63,6 +72,7 @@ final class DeepStep implements DemoStep {
         KlStep.measure(ctx, ctx.deep(), ctx.deepTokenizer(), kl, progress);
         JsonNode deepKl = KL.headline(read(kl.path("summary.json")));
         s.put("shown", true).put("deep", ctx.deepPath());
+        s.set("benign_utility", utility(ctx, run.path(), progress));
         s.set("deep_prefill", deepPrefill);
         s.set("deep_kl", deepKl);
         // the chat model's figures, as steps 1 and 2 measured them in this demo
@@ -70,6 +80,33 @@ final class DeepStep implements DemoStep {
         s.set("chat_prefill", PREFILL.headline(read(demo.resolve(PREFILL.name()).resolve("summary.json"))));
         s.set("chat_kl", KL.headline(read(demo.resolve(KL.name()).resolve("summary.json"))));
         run.writeSummary(s);
+    }
+
+    /** Benign utility of the chat model and its twin, on seen and unseen benign requests. */
+    private static ObjectNode utility(DemoContext ctx, Path dir, StepProgress progress) {
+        AntidoteSetup setup = AntidoteSetup.of(ctx);
+        ObjectNode config = RunDirectory.object().put("job", "utility").put("model", ctx.modelPath()).put("deep", ctx.deepPath())
+                .put("benign_per_split", ctx.sizes().antidoteBenign());
+        DegenerateRule rule = setup.rule(ctx, RunDirectory.openOrCreate(dir, "utility", dir.resolve("utility"), config));
+        SamplingParams params = SamplingParams.greedy(ctx.sizes().maxNewTokens());
+        ObjectNode out = RunDirectory.object();
+        for (String split : List.of("train", "test")) {
+            List<Request> benign = DemoSizes.first(ctx.inputs().benignRequests(split), ctx.sizes().antidoteBenign());
+            progress.total(benign.size());
+            ObjectNode row = out.putObject(split.equals("train") ? "seen" : "unseen");
+            for (String who : List.of("chat", "deep")) {
+                RefusalEvaluation eval = who.equals("chat")
+                        ? new RefusalEvaluation(ctx.model(), ctx.tokenizer(), KeywordRefusalJudge.defaults(), rule)
+                        : new RefusalEvaluation(ctx.deep(), ctx.deepTokenizer(), KeywordRefusalJudge.defaults(), rule);
+                RefusalEvaluation.Result r = eval.evaluate(benign.stream().map(Request::prompt).toList(), "", Steering.none(),
+                        params, progress::done);
+                Proportion utility = SafetyMeasurement.utility(r, benign);
+                row.put("n", utility.n());
+                OutcomeRates.put(row, who, utility);
+                OutcomeRates.put(row, who + "_refusal_rate", r.rates().refused());
+            }
+        }
+        return out;
     }
 
     private static JsonNode read(Path file) {
@@ -109,6 +146,15 @@ final class DeepStep implements DemoStep {
                 Figures.f2(deepKl.get("first_tokens_mean").asDouble()), "");
         table.row("KL after (nats)", Figures.f2(chatKl.get("later_tokens_mean").asDouble()),
                 Figures.f2(deepKl.get("later_tokens_mean").asDouble()), "");
+        for (String split : List.of("seen", "unseen")) {
+            JsonNode u = summary.get("benign_utility").get(split);
+            table.row("benign refused, " + split, Figures.f2(u.get("chat_refusal_rate").asDouble()),
+                    Figures.f2(u.get("deep_refusal_rate").asDouble()), "");
+            // utility needs requests with known steps; the set may have none
+            if (u.get("n").asInt() == 0) continue;
+            table.row("benign utility, " + split + " (n " + u.get("n").asInt() + ")", Figures.f2(u.get("chat").asDouble()),
+                    Figures.f2(u.get("deep").asDouble()), "");
+        }
         String last = ks.getLast();
         String sentence = "The deep-aligned twin (" + Path.of(summary.get("deep").asText()).getFileName() + ") was trained on "
                 + "harmful requests with the start of a harmful answer followed by a refusal. Under the same prefilling attack its "
@@ -117,7 +163,9 @@ final class DeepStep implements DemoStep {
                 + Figures.f2(deepKl.get("later_tokens_mean").asDouble()) + " nats per token after the first "
                 + KlStep.FIRST_TOKENS + " tokens (chat: " + Figures.f2(chatKl.get("later_tokens_mean").asDouble()) + ")"
                 + (deepKl.get("later_tokens_mean").asDouble() > 2 * chatKl.get("later_tokens_mean").asDouble()
-                ? ": the alignment now reaches past the answer's first tokens." : ".");
+                ? ": the alignment now reaches past the answer's first tokens." : ".")
+                + " The table also gives the cost on benign requests (refusals, and utility: answers that state their task's "
+                + "steps): a deeper refusal that also refuses benign requests is not a free gain.";
         Chart chart = Chart.line("Prefilling attack: chat model and its deep twin", "prefilled tokens k", "ASR")
                 .series("chat", x, chatAsr).series("deep", x, deepAsr).yRange(0, 1);
         report.section(heading, sentence, chart.png(), table);
