@@ -3,7 +3,12 @@ package dev.vane.lab.demo;
 import dev.vane.core.model.Model;
 import dev.vane.core.tokenize.Tokenizer;
 
+import dev.vane.lab.distribute.ModelSetup;
+import dev.vane.lab.distribute.Placement;
+import dev.vane.lab.distribute.WorkExecutor;
+
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * What every step of the demo works on: the chat model (loaded once for all steps), the base model (loaded
@@ -22,16 +27,28 @@ public final class DemoContext implements AutoCloseable {
     private final Path baseDir;
     private final DemoInputs inputs;
     private final DemoSizes sizes;
+    private final WorkExecutor executor;
     private Model model;
     private Tokenizer tokenizer;
     private Model base;
     private Tokenizer baseTokenizer;
 
     public DemoContext(Path modelDir, Path baseDir, DemoInputs inputs, DemoSizes sizes) {
+        this(modelDir, baseDir, inputs, sizes, WorkExecutor.local());
+    }
+
+    /** A context whose steps hand their work items to {@code executor} where they can (a cluster: {@code --spark}). */
+    public DemoContext(Path modelDir, Path baseDir, DemoInputs inputs, DemoSizes sizes, WorkExecutor executor) {
         this.modelDir = modelDir;
         this.baseDir = baseDir;
         this.inputs = inputs;
         this.sizes = sizes;
+        this.executor = executor;
+    }
+
+    /** Where the chat model's work items run: the executor, whose JVMs load the chat model from its directory. */
+    public Placement placement() {
+        return new Placement(executor, new ModelSetup(modelDir, List.of()));
     }
 
     /** The chat (aligned) model, loaded on first use. */

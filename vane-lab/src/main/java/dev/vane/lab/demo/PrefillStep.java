@@ -6,7 +6,6 @@ import dev.vane.core.generate.Generator;
 import dev.vane.core.generate.SamplingParams;
 import dev.vane.lab.attack.AttackRun;
 import dev.vane.lab.attack.PrefillAttack;
-import dev.vane.lab.attack.Trial;
 import dev.vane.lab.judge.KeywordRefusalJudge;
 import dev.vane.lab.judge.OutcomeJudge;
 import dev.vane.lab.report.HtmlReport;
@@ -60,10 +59,10 @@ final class PrefillStep implements DemoStep {
                     }
 
                     @Override
-                    public void done(Trial trial, OutcomeJudge.Judged judged) {
+                    public void done(String id) {
                         progress.done(++done[0]);
                     }
-                });
+                }, ctx.placement());
     }
 
     @Override
