@@ -21,6 +21,7 @@ final class RemoteTask {
         List<TaskOutcome.Line> lines = new ArrayList<>();
         Worker worker = null;
         try {
+            ExecutorThreads.apply();
             // Building the worker reads the model and the setup's files: a path the executor cannot read is bad input too.
             worker = WorkerPool.borrow(factory, setup);
             worker.run(task, line -> lines.add(new TaskOutcome.Line(line.log(), line.line().toString())));

@@ -34,6 +34,7 @@ final class SparkSettings {
                 // Vane prints its own progress; Spark's console bar would write over it.
                 .set("spark.ui.showConsoleProgress", "false");
         user.forEach(conf::set);
+        if (user.containsKey(ExecutorThreads.SETTING)) ExecutorThreads.parse(user.get(ExecutorThreads.SETTING));
         String own = user.get(EXECUTOR_OPTIONS);
         conf.set(EXECUTOR_OPTIONS, own == null || own.isBlank() ? VANE_JVM_OPTIONS : VANE_JVM_OPTIONS + " " + own);
         if (!user.containsKey(EXECUTOR_CLASS_PATH)) conf.set(EXECUTOR_CLASS_PATH, driverClassPath());
