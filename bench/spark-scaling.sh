@@ -25,6 +25,8 @@ done
 [ -n "$java" ] || { echo "spark-scaling.sh: no JDK 25 found (set JAVA_HOME)" >&2; exit 2; }
 
 "$root/vane" --version >/dev/null        # builds Vane and vane-spark when needed
+# A progress line every second, so that each run's log ends with the items' own time ("... done in 9 s").
+export VANE_JAVA_OPTS="-Dvane.progress.seconds=1 ${VANE_JAVA_OPTS:-}"
 
 # A Spark home for the master and workers: Spark's jars, from vane-spark's build (Spark 4.2, Scala 2.13).
 spark_home="$out/spark-home"
@@ -89,7 +91,7 @@ items_time() {   # RUN: the seconds vane's progress line gives the sweep's items
 }
 
 items=$(( 1 + 48 * $(echo "$scales" | tr ',' '\n' | wc -l) ))
-echo "head sweep of the organism: $items items (baseline + 48 heads x scales $scales); $(nproc) cores here"
+echo "head sweep of the organism: $items items (baseline + 48 heads x scales $scales); $(nproc) cores here, load $(cut -d' ' -f1 /proc/loadavg)"
 printf '%-38s %9s %9s  %s\n' "where" "wall (s)" "items (s)" "results"
 printf '%-38s %s  %s\n' "one JVM (no --spark)" "$(timed local)" "reference"
 printf '%-38s %s  %s\n' "--spark local[2] (one JVM, 2 threads)" "$(timed local2 --spark 'local[2]')" "$(same_rows local2)"

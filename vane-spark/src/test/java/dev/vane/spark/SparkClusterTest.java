@@ -1,5 +1,6 @@
 package dev.vane.spark;
 
+import dev.vane.cli.CliRun;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,7 +56,7 @@ class SparkClusterTest {
     /** The run {@code args} writes into {@code out} without --spark (once: the tests share it). */
     private static Path local(Path out, List<String> args) {
         if (!Files.isRegularFile(out.resolve("summary.json"))) {
-            Cli r = Cli.run(args);
+            CliRun r = CliRun.of(args);
             assertThat(r.exitCode()).as(r.toString()).isZero();
         }
         return out;
@@ -66,7 +67,7 @@ class SparkClusterTest {
     void aHeadSweepAndAPrefillAttackOnTheClusterWriteTheLocalRunsRowsAndSummaries() throws Exception {
         Path localSweep = local(tmp.resolve("sweep-local"), Runs.sweep(tmp.resolve("sweep-local"), List.of()));
         Path sweep = tmp.resolve("sweep-cluster");
-        Cli r = Cli.run(Runs.sweep(sweep, onCluster()));
+        CliRun r = CliRun.of(Runs.sweep(sweep, onCluster()));
         assertThat(r.exitCode()).as(r.toString()).isZero();
         // Same ids, same values, same config fingerprint: the cluster's run directory is the local run's.
         assertThat(Runs.rows(sweep)).hasSize(49).isEqualTo(Runs.rows(localSweep));
@@ -74,7 +75,7 @@ class SparkClusterTest {
 
         Path localPrefill = local(tmp.resolve("prefill-local"), Runs.prefill(tmp.resolve("prefill-local"), List.of()));
         Path prefill = tmp.resolve("prefill-cluster");
-        Cli s = Cli.run(Runs.prefill(prefill, onCluster()));
+        CliRun s = CliRun.of(Runs.prefill(prefill, onCluster()));
         assertThat(s.exitCode()).as(s.toString()).isZero();
         assertThat(Runs.rows(prefill)).hasSize(17).isEqualTo(Runs.rows(localPrefill));      // the calibration, 16 trials
         assertThat(Runs.summary(prefill)).isEqualTo(Runs.summary(localPrefill));
@@ -93,11 +94,11 @@ class SparkClusterTest {
         Map<String, JsonNode> expected = Runs.rows(localPrefill);
         Set<Path> before0 = new HashSet<>(cluster.executorLogs(0)), before1 = new HashSet<>(cluster.executorLogs(1));
         Path out = tmp.resolve("prefill-killed");
-        CompletableFuture<Cli> run = CompletableFuture.supplyAsync(() -> Cli.run(Runs.prefill(out, onCluster())));
+        CompletableFuture<CliRun> run = CompletableFuture.supplyAsync(() -> CliRun.of(Runs.prefill(out, onCluster())));
         // Killed as soon as its executor starts its first task (which first loads the model): that task is lost.
         String lost = awaitFirstTask(before1, run);
         cluster.kill(1);
-        Cli r = run.get(240, TimeUnit.SECONDS);
+        CliRun r = run.get(240, TimeUnit.SECONDS);
         assertThat(r.exitCode()).as(r.toString()).isZero();
         // Spark ran the lost task again on the other worker (attempt 1 of the same task) ...
         String survivor = String.join("\n", cluster.executorLogs(0).stream().filter(p -> !before0.contains(p))
@@ -113,7 +114,7 @@ class SparkClusterTest {
      * Waits until a new executor of worker 1 (one not in {@code before}) starts a task, and returns the task as its
      * log names it: {@code "2.0 in stage 0.0"} (partition 2, attempt 0).
      */
-    private static String awaitFirstTask(Set<Path> before, CompletableFuture<Cli> run) throws InterruptedException {
+    private static String awaitFirstTask(Set<Path> before, CompletableFuture<CliRun> run) throws InterruptedException {
         Pattern running = Pattern.compile("Running task (\\d+\\.0 in stage \\S+)");
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (System.nanoTime() < end) {

@@ -1,5 +1,6 @@
 package dev.vane.spark;
 
+import dev.vane.cli.CliRun;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vane.lab.run.RunDirectory;
 import org.junit.jupiter.api.Test;
@@ -27,8 +28,8 @@ class SparkLocalModeTest {
     @TempDir
     Path tmp;
 
-    private Cli ok(List<String> args) {
-        Cli r = Cli.run(args);
+    private CliRun ok(List<String> args) {
+        CliRun r = CliRun.of(args);
         assertThat(r.exitCode()).as(args + "\n" + r).isZero();
         return r;
     }
@@ -47,8 +48,8 @@ class SparkLocalModeTest {
         Path data = Files.write(tmp.resolve("long.jsonl"), rows);
         List<String> attack = List.of("attack", "prefill", "--data", data.toString(), "--tokens", "0,40", "--max-tokens", "8");
 
-        Cli local = Cli.run(with(attack, List.of("--out", tmp.resolve("local").toString())));
-        Cli spark = Cli.run(with(attack, with(List.of("--out", tmp.resolve("spark").toString()), SPARK)));
+        CliRun local = CliRun.of(with(attack, List.of("--out", tmp.resolve("local").toString())));
+        CliRun spark = CliRun.of(with(attack, with(List.of("--out", tmp.resolve("spark").toString()), SPARK)));
         assertThat(local.exitCode()).as(local.toString()).isEqualTo(2);
         assertThat(local.err()).contains("vane attack prefill: error: prompt of 528 tokens is longer than the model's context");
         assertThat(spark.exitCode()).as(spark.toString()).isEqualTo(2);
@@ -68,7 +69,7 @@ class SparkLocalModeTest {
             List<String> lines = Files.readAllLines(run.resolve("results.jsonl"));
             Files.write(run.resolve("results.jsonl"), lines.subList(0, 8));
             Files.delete(run.resolve("summary.json"));
-            Cli resumed = ok(Runs.prefill(run, firstOnSpark ? List.of() : SPARK));
+            CliRun resumed = ok(Runs.prefill(run, firstOnSpark ? List.of() : SPARK));
             assertThat(resumed.err()).contains(": 7 of 16 trials already done");
             assertThat(Runs.rows(run)).isEqualTo(expected);
             assertThat(Runs.summary(run)).isEqualTo(Runs.summary(whole));

@@ -2,8 +2,8 @@ package dev.vane.lab.attack;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.vane.core.InvalidInputException;
 import dev.vane.core.generate.Generator;
+import dev.vane.lab.distribute.JudgeSetup;
 import dev.vane.lab.distribute.LoadedModel;
 import dev.vane.lab.distribute.ModelSetup;
 import dev.vane.lab.distribute.SteeringSetup;
@@ -12,10 +12,7 @@ import dev.vane.lab.distribute.WorkLine;
 import dev.vane.lab.distribute.Worker;
 import dev.vane.lab.distribute.WorkerFactory;
 import dev.vane.lab.judge.DegenerateRule;
-import dev.vane.lab.judge.FluencyScorer;
 import dev.vane.lab.judge.Judge;
-import dev.vane.lab.judge.KeywordRefusalJudge;
-import dev.vane.lab.judge.OutcomeJudge;
 import dev.vane.lab.run.RunDirectory;
 import dev.vane.lab.steer.Steering;
 
@@ -41,16 +38,11 @@ final class TrialWorker implements Worker {
 
     /** What an executor needs to run any batch: the model, the steering (vectors inside), the judge, the rule. */
     static ObjectNode setup(ModelSetup model, Steering steering, Judge judge, DegenerateRule rule, int batchSize) {
-        if (!(judge instanceof KeywordRefusalJudge keyword)) {
-            throw new InvalidInputException("--spark: attacks judge on a cluster with the keyword refusal judge only, not " + judge.name());
-        }
         ObjectNode s = RunDirectory.object();
         s.set("model", model.json());
         s.set("steering", SteeringSetup.json(steering));
-        s.set("judge", keyword.json());
-        s.set("rule", rule.json());
         s.put("batch_size", batchSize);
-        return s;
+        return JudgeSetup.put(s, judge, rule);
     }
 
     /** Builds the worker on an executor; each item's input is its trial ({@link Trial#json()}). */
@@ -58,9 +50,8 @@ final class TrialWorker implements Worker {
         @Override
         public Worker create(JsonNode setup) {
             LoadedModel m = ModelSetup.fromJson(setup.get("model")).load();
-            OutcomeJudge outcomes = new OutcomeJudge(KeywordRefusalJudge.fromJson(setup.get("judge")),
-                    new FluencyScorer(m.model()), DegenerateRule.fromJson(setup.get("rule")));
-            TrialRunner runner = new TrialRunner(new Generator(m.model(), m.tokenizer()), m.tokenizer(), outcomes,
+            TrialRunner runner = new TrialRunner(new Generator(m.model(), m.tokenizer()), m.tokenizer(),
+                    JudgeSetup.outcomes(setup, m.model()),
                     SteeringSetup.steering(setup.get("steering")), setup.get("batch_size").asInt());
             return new TrialWorker(runner, item -> Trial.fromJson(item.json()));
         }

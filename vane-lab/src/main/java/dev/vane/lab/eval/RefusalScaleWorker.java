@@ -3,10 +3,10 @@ package dev.vane.lab.eval;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.vane.core.InvalidInputException;
 import dev.vane.core.generate.SamplingParams;
 import dev.vane.lab.attack.AttackRun;
 import dev.vane.lab.data.Request;
+import dev.vane.lab.distribute.JudgeSetup;
 import dev.vane.lab.distribute.LoadedModel;
 import dev.vane.lab.distribute.ModelSetup;
 import dev.vane.lab.distribute.SteeringSetup;
@@ -14,8 +14,6 @@ import dev.vane.lab.distribute.WorkItem;
 import dev.vane.lab.distribute.WorkLine;
 import dev.vane.lab.distribute.Worker;
 import dev.vane.lab.distribute.WorkerFactory;
-import dev.vane.lab.judge.DegenerateRule;
-import dev.vane.lab.judge.KeywordRefusalJudge;
 import dev.vane.lab.run.RunDirectory;
 import dev.vane.lab.steer.Gate;
 import dev.vane.lab.steer.Steering;
@@ -89,9 +87,6 @@ public final class RefusalScaleWorker implements Worker {
 
     /** What an executor needs: the model, the requests, the steering and gate (inside), the judge and its rule. */
     public ObjectNode setup(ModelSetup model) {
-        if (!(evaluation.refusalJudge() instanceof KeywordRefusalJudge keyword)) {
-            throw new InvalidInputException("--spark: refusal evaluations judge on a cluster with the keyword judge only");
-        }
         ObjectNode s = RunDirectory.object();
         s.set("model", model.json());
         ArrayNode h = s.putArray("harmful");
@@ -105,10 +100,8 @@ public final class RefusalScaleWorker implements Worker {
         s.set("steering", SteeringSetup.json(base));
         s.put("sweeping", sweeping);
         if (gate != null) s.set("gate", SteeringSetup.gateJson(gate));
-        s.set("judge", keyword.json());
-        s.set("rule", evaluation.rule().json());
         s.put("batch", evaluation.batchSize());
-        return s;
+        return JudgeSetup.put(s, evaluation.refusalJudge(), evaluation.rule());
     }
 
     /** Builds the worker on an executor from {@link #setup}. */
@@ -116,8 +109,8 @@ public final class RefusalScaleWorker implements Worker {
         @Override
         public Worker create(JsonNode setup) {
             LoadedModel m = ModelSetup.fromJson(setup.get("model")).load();
-            RefusalEvaluation eval = new RefusalEvaluation(m.model(), m.tokenizer(), KeywordRefusalJudge.fromJson(setup.get("judge")),
-                    DegenerateRule.fromJson(setup.get("rule"))).batchSize(setup.get("batch").asInt());
+            RefusalEvaluation eval = new RefusalEvaluation(m.model(), m.tokenizer(), JudgeSetup.judge(setup), JudgeSetup.rule(setup))
+                    .batchSize(setup.get("batch").asInt());
             List<String> harmful = new ArrayList<>();
             setup.get("harmful").forEach(p -> harmful.add(p.asText()));
             List<Request> benign = null;

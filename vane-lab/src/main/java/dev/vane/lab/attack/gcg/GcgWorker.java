@@ -3,13 +3,13 @@ package dev.vane.lab.attack.gcg;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.vane.core.InvalidInputException;
 import dev.vane.core.generate.Completion;
 import dev.vane.core.generate.Generator;
 import dev.vane.core.generate.SamplingParams;
 import dev.vane.core.generate.TokenListener;
 import dev.vane.core.model.Model;
 import dev.vane.core.tokenize.Tokenizer;
+import dev.vane.lab.distribute.JudgeSetup;
 import dev.vane.lab.distribute.LoadedModel;
 import dev.vane.lab.distribute.ModelSetup;
 import dev.vane.lab.distribute.SteeringSetup;
@@ -18,9 +18,7 @@ import dev.vane.lab.distribute.WorkLine;
 import dev.vane.lab.distribute.Worker;
 import dev.vane.lab.distribute.WorkerFactory;
 import dev.vane.lab.judge.DegenerateRule;
-import dev.vane.lab.judge.FluencyScorer;
 import dev.vane.lab.judge.Judge;
-import dev.vane.lab.judge.KeywordRefusalJudge;
 import dev.vane.lab.judge.OutcomeJudge;
 import dev.vane.lab.run.RunDirectory;
 import dev.vane.lab.steer.Steering;
@@ -189,9 +187,6 @@ final class GcgWorker implements Worker {
      */
     static ObjectNode setup(ModelSetup model, Gcg.Settings settings, Steering steering, int maxTokens, Judge judge,
                             DegenerateRule rule) {
-        if (!(judge instanceof KeywordRefusalJudge keyword)) {
-            throw new InvalidInputException("--spark: GCG judges on a cluster with the keyword refusal judge only, not " + judge.name());
-        }
         ObjectNode s = RunDirectory.object();
         s.set("model", model.json());
         if (settings != null) {
@@ -202,9 +197,7 @@ final class GcgWorker implements Worker {
         }
         s.set("steering", SteeringSetup.json(steering));
         s.put("max_tokens", maxTokens);
-        s.set("judge", keyword.json());
-        s.set("rule", rule.json());
-        return s;
+        return JudgeSetup.put(s, judge, rule);
     }
 
     /** Builds the worker on an executor from {@link #setup}. */
@@ -218,9 +211,7 @@ final class GcgWorker implements Worker {
                     s.get("steps").asInt(), s.get("batch").asInt(), s.get("top_k").asInt(), s.get("swaps").asInt(),
                     s.get("ascii_only").asBoolean(), s.get("seed").asLong(), s.get("check_loss").asDouble(),
                     s.get("check_every").asInt(), s.get("mini_batch").asInt()));
-            OutcomeJudge outcomes = new OutcomeJudge(KeywordRefusalJudge.fromJson(setup.get("judge")), new FluencyScorer(model),
-                    DegenerateRule.fromJson(setup.get("rule")));
-            return new GcgWorker(gcg, new Generator(model, m.tokenizer()), m.tokenizer(), outcomes,
+            return new GcgWorker(gcg, new Generator(model, m.tokenizer()), m.tokenizer(), JudgeSetup.outcomes(setup, model),
                     SteeringSetup.steering(setup.get("steering")), setup.get("max_tokens").asInt());
         }
     }
