@@ -25,8 +25,11 @@ import dev.vane.lab.steer.Steering;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
 import java.util.stream.IntStream;
 
 /**
@@ -114,9 +117,9 @@ public final class GcgRun {
      * Tells a {@link Listener} of the steps written: an attack starts (at the step it resumes from) when its first
      * new step is written, and every later step is a step.
      */
-    private static final class StepsHeard implements java.util.function.Consumer<WorkLine> {
+    private static final class StepsHeard implements Consumer<WorkLine> {
         private final Map<String, Integer> resumedAt = new HashMap<>();
-        private final java.util.Set<String> started = new java.util.HashSet<>();
+        private final Set<String> started = new HashSet<>();
         private final Listener listener;
         private final int steps;
 
