@@ -24,10 +24,11 @@ import java.util.Map;
  */
 final class SparkOptions {
     @Option(names = "--spark", paramLabel = "MASTER",
-            description = "Run the work items as Apache Spark tasks on MASTER: local[N] (N threads here), spark://HOST:PORT "
-                    + "(a standalone cluster) or any other master URL Spark takes. Each executor loads the model once, "
-                    + "from the same path: the model directory (and --adapter, data and output folders) must be on a "
-                    + "folder every machine shares. Results go to the same run directory as without --spark.")
+            description = "Run the work items as Apache Spark tasks. MASTER: local[N] (N task threads in this JVM), "
+                    + "spark://HOST:PORT (a standalone cluster) or any master URL Spark takes. Each executor loads the "
+                    + "model once: the model directory (and any --adapter) must be readable at the same path on every "
+                    + "machine; data, vectors and the run directory stay with this process, which writes the same "
+                    + "results as without --spark (docs/spark.md).")
     String master;
 
     @Option(names = "--spark-conf", paramLabel = "KEY=VALUE",
