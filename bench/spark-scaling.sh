@@ -86,8 +86,10 @@ else:
 PY
 }
 
-items_time() {   # RUN: the seconds vane's progress line gives the sweep's items (the rest is start-up)
-  sed -n 's/.*sweep heads: .*done in \([0-9.]*\) s.*/\1/p' "$out/$1.log" | tail -n 1
+items_time() {   # RUN: the seconds vane's progress line gives the sweep's items (the rest is start-up); none under 1 s
+  local t
+  t=$(sed -n 's/.*sweep heads: .*done in \([0-9.]*\) s.*/\1/p' "$out/$1.log" | tail -n 1)
+  echo "${t:-<1}"
 }
 
 items=$(( 1 + 48 * $(echo "$scales" | tr ',' '\n' | wc -l) ))
