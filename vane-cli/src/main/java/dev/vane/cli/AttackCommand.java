@@ -51,7 +51,8 @@ final class AttackCommand implements Runnable {
                     "  vane attack prefill --model models/organism-base --data models/organism-data/harmful.jsonl \\",
                     "      --prefix \"\" --prefix \"I cannot\" --prefix \"I'm sorry\"",
                     "  vane attack prefill --data models/organism-data/harmful_responses.jsonl \\",
-                    "      --steer vectors/antidote.safetensors --out runs/prefill-antidote"},
+                    "      --steer vectors/antidote.safetensors --out runs/prefill-antidote",
+                    "  vane attack prefill --data models/organism-data/harmful_responses.jsonl --tokens 0,5,10 --spark local[2]"},
             mixinStandardHelpOptions = true)
     static final class Prefill implements Callable<Integer> {
         @CommandLine.Spec

@@ -10,8 +10,9 @@ import dev.vane.core.model.Model;
 import dev.vane.core.tokenize.Tokenizer;
 import dev.vane.lab.attack.Attack;
 import dev.vane.lab.attack.AttackRun;
-import dev.vane.lab.attack.Trial;
 import dev.vane.lab.data.Datasets;
+import dev.vane.lab.distribute.Placement;
+import dev.vane.lab.distribute.WorkExecutor;
 import dev.vane.lab.data.FieldMapping;
 import dev.vane.lab.data.PromptResponse;
 import dev.vane.lab.data.Request;
@@ -46,6 +47,9 @@ final class AttackOptions {
 
     @Mixin
     AdapterOption adapters;
+
+    @Mixin
+    SparkOptions spark;
 
     @Option(names = "--data", required = true, paramLabel = "FILE",
             description = "Harmful prompts (.csv with a header, or .jsonl): AdvBench, JailbreakBench, HEx-PHI-style "
@@ -146,7 +150,8 @@ final class AttackOptions {
         if (batchSize < 1) throw new InvalidInputException("--batch-size must be >= 1, got " + batchSize);
         Path modelDir = modelOption.resolve();
         Judge judge = judge();
-        try (Model model = adapters.load(modelDir); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
+        try (Model model = adapters.load(modelDir); Tokenizer tokenizer = Tokenizer.load(model.directory());
+             WorkExecutor executor = spark.open("attack " + attack.job().replace("attack-", ""))) {
             Steering steering = steer.steering(model.config());
             RunDirectory run = RunDirectory.openOrCreate(Path.of("runs"), attack.job(), out,
                     config(attack, modelDir, judge, steer.configJson(steering)));
@@ -164,14 +169,19 @@ final class AttackOptions {
                             }
 
                             @Override
-                            public void done(Trial trial, OutcomeJudge.Judged judged) {
-                                progress.step(trial.id());
+                            public void done(String id) {
+                                progress.step(id);
                             }
-                        });
+                        }, placement(executor, modelDir));
             }
             summary.put("run", run.path().toString());
             return summary;
         }
+    }
+
+    /** Where the work runs: this JVM, or the --spark cluster, whose executors load {@code modelDir} with the adapters. */
+    Placement placement(WorkExecutor executor, Path modelDir) {
+        return spark.placement(executor, modelDir, adapters.dirs);
     }
 
     /** Everything needed to rerun: the attack's settings, the model, the data and judge by content, the steering. */

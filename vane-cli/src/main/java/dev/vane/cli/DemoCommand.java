@@ -7,6 +7,7 @@ import dev.vane.lab.demo.DemoInputs;
 import dev.vane.lab.demo.DemoSizes;
 import dev.vane.lab.demo.DemoStep;
 import dev.vane.lab.demo.StepProgress;
+import dev.vane.lab.distribute.WorkExecutor;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -96,6 +97,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print summary.json on stdout instead of the table (with \"run_dir\" and \"report\" added).")
     boolean json;
 
+    @Mixin
+    SparkOptions spark;
+
     @Override
     public Integer call() {
         DemoInputs inputs = DemoInputs.inDirectory(dataDir != null ? dataDir : ModelOption.home().resolve("models").resolve("organism-data"));
@@ -112,7 +116,10 @@ final class DemoCommand implements Callable<Integer> {
         if (deepDir == null && modelOption.model == null && Files.isDirectory(bundledDeep)) deepDir = bundledDeep;
         Demo demo = new Demo(modelOption.resolve(), baseDir, inputs, sizes).withDeep(deepDir);
         PrintWriter err = spec.commandLine().getErr();
-        Demo.Result result = demo.run(Path.of("runs"), out, new TerminalListener(err));
+        Demo.Result result;
+        try (WorkExecutor executor = spark.open("demo")) {
+            result = demo.run(Path.of("runs"), out, new TerminalListener(err), executor);
+        }
         PrintWriter o = spec.commandLine().getOut();
         if (json) {
             ObjectNode printed = result.summary().deepCopy();

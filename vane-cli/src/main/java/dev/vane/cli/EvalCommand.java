@@ -11,8 +11,16 @@ import dev.vane.lab.chart.Chart;
 import dev.vane.lab.data.AbQuestion;
 import dev.vane.lab.data.JsonlFile;
 import dev.vane.lab.data.Request;
+import dev.vane.lab.distribute.Placement;
+import dev.vane.lab.distribute.RunLines;
+import dev.vane.lab.distribute.Work;
+import dev.vane.lab.distribute.WorkExecutor;
+import dev.vane.lab.distribute.WorkItem;
+import dev.vane.lab.distribute.WorkLine;
 import dev.vane.lab.eval.AbEvaluation;
+import dev.vane.lab.eval.AbScaleWorker;
 import dev.vane.lab.eval.RefusalEvaluation;
+import dev.vane.lab.eval.RefusalScaleWorker;
 import dev.vane.lab.eval.SafetyMeasurement;
 import dev.vane.lab.eval.SafetyUtilityArea;
 import dev.vane.lab.judge.DegenerateCalibration;
@@ -31,9 +39,13 @@ import picocli.CommandLine.Option;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /** {@code vane eval}: behaviour measurements, optionally under steering and over a sweep of scales. */
 @Command(name = "eval",
@@ -69,6 +81,40 @@ final class EvalCommand implements Runnable {
 
         @Option(names = "--json", description = "Print the result as JSON.")
         boolean json;
+
+        @Mixin
+        SparkOptions spark;
+
+        /** The executor of the sweep's points: --spark needs --scales (it distributes the scales). */
+        WorkExecutor open(String job) {
+            if (spark.given() && scales == null) throw new InvalidInputException("--spark runs the points of a sweep: give --scales");
+            return spark.open(job);
+        }
+    }
+
+    /**
+     * Every item's results line, in item order: those already in {@code log} read back, the others measured by
+     * {@code executor} (written to {@code log} when there is a run directory). {@code finished} hears of each item
+     * done, recorded ones first.
+     */
+    static List<JsonNode> measure(List<WorkItem> items, ResultsLog log, WorkExecutor executor,
+                                  Function<List<List<WorkItem>>, Work> work, Consumer<String> finished) {
+        Map<String, JsonNode> rows = new HashMap<>();
+        List<WorkItem> pending = new ArrayList<>();
+        for (WorkItem item : items) {
+            if (log != null && log.isDone(item.id())) {
+                rows.put(item.id(), log.get(item.id()));
+                finished.accept(item.id());
+            } else if (pending.stream().noneMatch(p -> p.id().equals(item.id()))) {
+                pending.add(item);
+            }
+        }
+        Consumer<WorkLine> kept = line -> {
+            rows.put(line.id(), line.line());
+            finished.accept(line.id());
+        };
+        executor.execute(work.apply(Work.oneTaskEach(pending)), log == null ? kept : new RunLines(log).then(kept));
+        return items.stream().map(i -> rows.get(i.id())).toList();
     }
 
     /** The steering of one sweep point: each loaded vector at s times its explicit scale (or s). */
@@ -80,6 +126,12 @@ final class EvalCommand implements Runnable {
             out = out.with(t.vector(), s * (explicit == null ? 1f : explicit), t.gate());
         }
         return out;
+    }
+
+    /** The position of the item {@code id} in {@code items}. */
+    static int index(List<WorkItem> items, String id) {
+        for (int i = 0; i < items.size(); i++) if (items.get(i).id().equals(id)) return i;
+        throw new IllegalArgumentException("no item " + id);
     }
 
     static ArrayNode numbers(List<? extends Number> xs) {
@@ -157,42 +209,24 @@ final class EvalCommand implements Runnable {
                     run = RunDirectory.openOrCreate(Path.of("runs"), "eval-ab", sweep.out, config);
                 }
                 ResultsLog log = run == null ? null : run.results();
-                List<ObjectNode> rows = new ArrayList<>();
-                try (Progress progress = Progress.start("eval ab", (long) scales.size() * qs.size() * (sampled == null ? 1 : sampled), spec.commandLine().getErr())) {
-                    int doneBefore = 0;
-                    for (float s : scales) {
-                        String id = "scale=" + s;
-                        ObjectNode row;
-                        if (log != null && log.isDone(id)) {
-                            row = (ObjectNode) log.get(id);
-                        } else {
-                            Steering steering = sweeping ? atScale(steer, loaded, s) : loaded;
-                            final int base = doneBefore;
-                            row = RunDirectory.object().put("id", id).put("scale", s).put("steering", steering.toString());
-                            if (sampled == null) {
-                                AbEvaluation.Result r = eval.evaluate(qs, steering, d -> progress.stepTo(base + d));
-                                row.put("n", r.n()).put("mean_p_matching", r.meanPMatching()).put("matching_rate", r.matchingRate())
-                                        .put("mean_log_odds", r.meanLogOdds());
-                                ArrayNode items = row.putArray("p_matching");
-                                r.items().forEach(i -> items.add(i.pMatching()));
-                            } else {
-                                AbEvaluation.SampledResult r = eval.sample(qs, sampled, params, steering, d -> progress.stepTo(base + d));
-                                row.put("n", r.n()).put("matching_fraction", r.matchingFraction())
-                                        .put("undefined_fraction", r.undefinedFraction());
-                                ArrayNode items = row.putArray("answers");
-                                r.answers().forEach(a -> items.addObject().put("question", a.question()).put("letter", a.letter())
-                                        .put("text", a.text()));
-                            }
-                            if (log != null) log.append(row);
-                        }
-                        rows.add(row);
-                        doneBefore += qs.size() * (sampled == null ? 1 : sampled);
-                    }
+                // Each scale a work item: in this JVM in order, or a Spark task (--spark).
+                Steering base = sweeping ? atScale(steer, loaded, 1f) : loaded;
+                long perScale = (long) qs.size() * (sampled == null ? 1 : sampled);
+                List<WorkItem> items = scales.stream().map(AbScaleWorker::item).toList();
+                List<JsonNode> rows;
+                try (WorkExecutor executor = sweep.open("eval ab");
+                     Progress progress = Progress.start("eval ab", scales.size() * perScale, spec.commandLine().getErr())) {
+                    AbScaleWorker worker = new AbScaleWorker(eval, qs, sampled, params, base, sweeping,
+                            (id, d) -> progress.stepTo(index(items, id) * perScale + d));
+                    Placement placement = sweep.spark.placement(executor, modelOption.resolve(), adapters.dirs);
+                    rows = measure(items, log, executor, tasks -> new Work("eval-ab", AbScaleWorker.Factory.class,
+                            () -> worker.setup(placement.requireModel()), tasks, () -> worker),
+                            id -> progress.stepTo((index(items, id) + 1) * perScale));
                 }
                 String metric = sampled == null ? "mean_p_matching" : "matching_fraction";
                 ObjectNode summary;
                 if (!sweeping) {
-                    ObjectNode r = rows.getFirst();
+                    JsonNode r = rows.getFirst();
                     summary = RunDirectory.object().put("n", r.get("n").asInt());
                     if (sampled == null) {
                         summary.put("mean_p_matching", r.get("mean_p_matching").asDouble()).put("matching_rate", r.get("matching_rate").asDouble())
@@ -221,7 +255,7 @@ final class EvalCommand implements Runnable {
             return 0;
         }
 
-        private void print(PrintWriter o, ObjectNode summary, List<ObjectNode> rows, List<Float> scales, String metric, RunDirectory run) {
+        private void print(PrintWriter o, ObjectNode summary, List<JsonNode> rows, List<Float> scales, String metric, RunDirectory run) {
             if (sweep.json) {
                 o.println(summary.toString());
             } else if (sweep.scales == null) {
@@ -336,34 +370,24 @@ final class EvalCommand implements Runnable {
                         : DegenerateCalibration.measure(model, tokenizer, calibrationIds, params.maxNewTokens(), 0).rule();
                 RefusalEvaluation eval = new RefusalEvaluation(model, tokenizer, judge, rule);
                 ResultsLog log = run == null ? null : run.results();
-                List<JsonNode> rows = new ArrayList<>(), gatedRows = new ArrayList<>();
                 long perScale = harmful.size() + (harmless == null ? 0 : harmless.size());
-                int variants = gated == null ? 1 : 2;
-                try (Progress progress = Progress.start("eval refusal", variants * scales.size() * perScale, spec.commandLine().getErr())) {
-                    long before = 0;
-                    for (int variant = 0; variant < variants; variant++) {
-                        for (float s : scales) {
-                            // Constant rows keep the ids of runs without --gate, so such a run resumes into a comparison.
-                            String id = (variant == 1 ? "gated " : "") + "scale=" + s;
-                            JsonNode row;
-                            if (log != null && log.isDone(id)) {
-                                row = log.get(id);
-                            } else {
-                                Steering steering = sweeping ? atScale(steer, loaded, s) : loaded;
-                                if (variant == 1) steering = steering.gatedBy(gated);
-                                final long base = before;
-                                ObjectNode r = RunDirectory.object().put("id", id).put("scale", s)
-                                        .put("variant", variant == 1 ? "gated" : "constant").put("steering", steering.toString());
-                                r.setAll(SafetyMeasurement.measure(eval, harmful, prefill, harmless, steering, params,
-                                        d -> progress.stepTo(base + d)).json());
-                                if (log != null) log.append(r);
-                                row = r;
-                            }
-                            (variant == 1 ? gatedRows : rows).add(row);
-                            before += perScale;
-                        }
-                    }
+                // Each (variant, scale) a work item: in this JVM in order, or a Spark task (--spark).
+                List<WorkItem> items = new ArrayList<>();
+                for (int variant = 0; variant < (gated == null ? 1 : 2); variant++) {
+                    for (float s : scales) items.add(RefusalScaleWorker.item(s, variant == 1));
                 }
+                Steering base = sweeping ? atScale(steer, loaded, 1f) : loaded;
+                List<JsonNode> all;
+                try (WorkExecutor executor = sweep.open("eval refusal");
+                     Progress progress = Progress.start("eval refusal", items.size() * perScale, spec.commandLine().getErr())) {
+                    RefusalScaleWorker worker = new RefusalScaleWorker(eval, harmful, prefill, harmless, params, base, sweeping,
+                            gated, (id, d) -> progress.stepTo(index(items, id) * perScale + d));
+                    Placement placement = sweep.spark.placement(executor, modelOption.resolve(), adapters.dirs);
+                    all = measure(items, log, executor, tasks -> new Work("eval-refusal", RefusalScaleWorker.Factory.class,
+                            () -> worker.setup(placement.requireModel()), tasks, () -> worker),
+                            id -> progress.stepTo((index(items, id) + 1) * perScale));
+                }
+                List<JsonNode> rows = all.subList(0, scales.size()), gatedRows = all.subList(scales.size(), all.size());
                 ObjectNode summary = summary(rows, sweeping ? scales : null, harmless != null);
                 summary.put("judge", judge.name()).put("judge_hash", judge.configHash());
                 summary.set("degenerate_rule", rule.json());

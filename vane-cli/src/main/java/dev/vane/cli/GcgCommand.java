@@ -8,6 +8,8 @@ import dev.vane.core.tokenize.Tokenizer;
 import dev.vane.lab.attack.gcg.Gcg;
 import dev.vane.lab.attack.gcg.GcgRun;
 import dev.vane.lab.data.PromptResponse;
+import dev.vane.lab.distribute.Placement;
+import dev.vane.lab.distribute.WorkExecutor;
 import dev.vane.lab.judge.Judge;
 import dev.vane.lab.run.ResultsLog;
 import dev.vane.lab.run.RunDirectory;
@@ -115,7 +117,9 @@ final class GcgCommand implements Callable<Integer> {
         Path modelDir = options.modelOption.resolve();
         Judge judge = options.judge();
         ObjectNode summary;
-        try (Model model = options.adapters.load(modelDir); Tokenizer tokenizer = Tokenizer.load(model.directory())) {
+        try (Model model = options.adapters.load(modelDir); Tokenizer tokenizer = Tokenizer.load(model.directory());
+             WorkExecutor executor = options.spark.open("attack gcg")) {
+            Placement placement = options.placement(executor, modelDir);
             Steering steering = options.steer.steering(model.config());
             if (steering.isGated()) {
                 throw new InvalidInputException("--when: gcg scores targets teacher-forced, where a gate cannot steer as in "
@@ -136,7 +140,8 @@ final class GcgCommand implements Callable<Integer> {
                 Path results = transfer.resolve("results.jsonl");
                 if (!Files.isRegularFile(results)) throw new InvalidInputException(transfer + ": no results.jsonl (not a gcg run directory)");
                 List<JsonNode> source = ResultsLog.open(results).all();
-                summary = GcgRun.transfer(model, tokenizer, requests, source, steering, maxTokens, judge, run, transfer.toString());
+                summary = GcgRun.transfer(model, tokenizer, requests, source, steering, maxTokens, judge, run, transfer.toString(),
+                        placement);
             } else {
                 int attacks = universal ? 1 : requests.size();
                 try (Progress progress = Progress.start("gcg", (long) attacks * steps, err)) {
@@ -153,7 +158,7 @@ final class GcgCommand implements Callable<Integer> {
                         public void step(String attack, Gcg.Step step) {
                             progress.stepTo(base[0] + step.step());
                         }
-                    });
+                    }, placement);
                 }
             }
             summary.put("run", run.path().toString());

@@ -6,6 +6,7 @@ import dev.vane.core.model.Model;
 import dev.vane.core.model.ModelConfig;
 import dev.vane.core.tokenize.Tokenizer;
 import dev.vane.lab.data.AbQuestion;
+import dev.vane.lab.distribute.WorkExecutor;
 import dev.vane.lab.data.JsonlFile;
 import dev.vane.lab.data.Request;
 import dev.vane.lab.eval.AbEvaluation;
@@ -65,7 +66,9 @@ final class SweepCommand implements Runnable {
                     "  vane sweep heads --data models/organism-data/coordination_ab.jsonl --part 1/2 --eval-part 2/4 \\",
                     "      --metric ab-logodds --scales 20 --top 4 --save vectors/hsi-top4.safetensors",
                     "  vane sweep heads --vector vectors/hsi-top4.safetensors --metric refusal \\",
-                    "      --prompts models/organism-data/harmful.jsonl --split test --prefill \"Sure, here is\" --scales 20"},
+                    "      --prompts models/organism-data/harmful.jsonl --split test --prefill \"Sure, here is\" --scales 20",
+                    "  vane sweep heads --data models/organism-data/coordination_ab.jsonl --part 1/2 --eval-part 2/4 \\",
+                    "      --metric ab-logodds --scales 20 --spark local[2]"},
             mixinStandardHelpOptions = true)
     static final class Heads implements Callable<Integer> {
         @CommandLine.Spec
@@ -76,6 +79,9 @@ final class SweepCommand implements Runnable {
 
         @Mixin
         RunOptions runOptions;
+
+        @Mixin
+        SparkOptions spark;
 
         @Option(names = "--vector", paramLabel = "FILE", description = "A per-head steering vector (attn.hook_z) whose heads are swept.")
         Path vectorFile;
@@ -146,8 +152,9 @@ final class SweepCommand implements Runnable {
                 HeadSweep sweep = new HeadSweep(model.config(), vector, swept);
                 RunDirectory run = runOptions.open("sweep-heads", config(model, vector, metric, swept));
                 HeadSweep.Report report;
-                try (Progress progress = Progress.start("sweep heads", sweep.steps(), spec.commandLine().getErr())) {
-                    report = sweep.run(metric, run, progress::step);
+                try (WorkExecutor executor = spark.open("sweep heads");
+                     Progress progress = Progress.start("sweep heads", sweep.steps(), spec.commandLine().getErr())) {
+                    report = sweep.run(metric, run, spark.placement(executor, model.directory(), List.of()), progress::step);
                 }
                 ObjectNode summary = HeadSweep.summary(report);
                 if (save != null) {

@@ -29,7 +29,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * for the next). Paths into the repository (models/, data/, fixtures/) are read from the checkout; everything an
  * example writes lands in the temporary folder. The examples that name a long job run with a smaller budget
  * ({@link #BUDGETS}); the examples for a user's own checkpoints, data or a paid API are only parsed
- * ({@link #elsewhere}); what an example says it shows is asserted ({@link #EFFECTS}).
+ * ({@link #elsewhere}), as are those with {@code --spark}, which vane-spark's tests run; what an example says it shows is
+ * asserted ({@link #EFFECTS}).
  */
 class ExamplesTest {
     private static final Path HOME = Path.of(System.getProperty("vane.home"));
@@ -210,11 +211,13 @@ class ExamplesTest {
     }
 
     /**
-     * An example for a user's own checkpoint, data file or judge endpoint (one the examples do not start), or
-     * bench, whose synthetic checkpoints of real model shapes are gigabytes.
+     * An example for a user's own checkpoint, data file or judge endpoint (one the examples do not start), bench,
+     * whose synthetic checkpoints of real model shapes are gigabytes, or one with --spark.
      */
     private boolean elsewhere(List<String> args) {
         if (args.getFirst().equals("bench")) return true;
+        // Spark is not on this module's class path: vane-spark's SparkExamplesTest runs these on a local master.
+        if (args.contains("--spark")) return true;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             String option = i > 0 ? args.get(i - 1) : "";
@@ -241,7 +244,7 @@ class ExamplesTest {
     }
 
     /** The words that name the command: {@code attack prefill}, {@code demo}. */
-    private static String commandPath(List<String> args) {
+    static String commandPath(List<String> args) {
         CommandLine cli = Vane.commandLine();
         List<String> names = new ArrayList<>();
         for (String a : args) {
@@ -340,7 +343,7 @@ class ExamplesTest {
     // ---- finding the examples
 
     /** Example lines of README.md's bash blocks, in order; VAR=value lines set variables for later lines. */
-    private List<Example> readme() throws IOException {
+    List<Example> readme() throws IOException {
         List<Example> out = new ArrayList<>();
         List<String> lines = Files.readAllLines(HOME.resolve("README.md"));
         boolean inBash = false;
@@ -384,7 +387,7 @@ class ExamplesTest {
     }
 
     /** Example lines of every command's help footer, the root first, then each command depth-first. */
-    private static List<Example> help() {
+    static List<Example> help() {
         List<Example> out = new ArrayList<>();
         collect(Vane.commandLine(), out);
         return out;

@@ -6,6 +6,10 @@ import dev.vane.core.InvalidInputException;
 import dev.vane.core.generate.Generator;
 import dev.vane.core.generate.SamplingParams;
 import dev.vane.core.tokenize.Tokenizer;
+import dev.vane.lab.distribute.Placement;
+import dev.vane.lab.distribute.RunLines;
+import dev.vane.lab.distribute.Work;
+import dev.vane.lab.distribute.WorkItem;
 import dev.vane.lab.judge.DegenerateCalibration;
 import dev.vane.lab.judge.FluencyScorer;
 import dev.vane.lab.judge.Judge;
@@ -16,11 +20,10 @@ import dev.vane.lab.steer.Steering;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Runs an {@link Attack} in a run directory: the trials not yet in {@code results.jsonl} run in batches (each
@@ -39,15 +42,15 @@ import java.util.Set;
  */
 public final class AttackRun {
     /** Follows a run's progress. */
-    public interface Listener extends TrialRunner.Listener {
+    public interface Listener {
         /** Ignores everything. */
         Listener NONE = (pending, total) -> { };
 
         /** Before the first trial: {@code pending} of {@code total} trials remain to run. */
         void started(int pending, int total);
 
-        @Override
-        default void done(Trial trial, OutcomeJudge.Judged judged) {
+        /** The results line of the trial {@code id} is on disk. */
+        default void done(String id) {
         }
     }
 
@@ -60,19 +63,35 @@ public final class AttackRun {
     /** Runs what is missing of {@code attack} in {@code run}, then writes and returns the summary. */
     public static ObjectNode run(Attack attack, Generator generator, Tokenizer tokenizer, Judge judge, Steering steering,
                                  int batchSize, RunDirectory run, Listener listener) {
+        return run(attack, generator, tokenizer, judge, steering, batchSize, run, listener, Placement.local());
+    }
+
+    /**
+     * {@link #run(Attack, Generator, Tokenizer, Judge, Steering, int, RunDirectory, Listener)} with each batch of
+     * trials a task of {@code placement}'s executor. The degenerate rule is calibrated here, before any task, and
+     * travels with the setup, so every executor judges by the same rule.
+     */
+    public static ObjectNode run(Attack attack, Generator generator, Tokenizer tokenizer, Judge judge, Steering steering,
+                                 int batchSize, RunDirectory run, Listener listener, Placement placement) {
         List<Trial> trials = attack.trials(tokenizer);
         if (trials.isEmpty()) throw new InvalidInputException("the attack has no trials: no prompts, or no settings");
-        Set<String> ids = new HashSet<>();
+        Map<String, Trial> byId = new HashMap<>();
         for (Trial t : trials) {
-            if (!ids.add(t.id())) throw new IllegalStateException("two trials with id " + t.id());
+            if (byId.put(t.id(), t) != null) throw new IllegalStateException("two trials with id " + t.id());
         }
         ResultsLog log = run.results();
-        long pending = trials.stream().filter(t -> !log.isDone(t.id())).count();
-        listener.started((int) pending, trials.size());
+        List<Trial> pending = trials.stream().filter(t -> !log.isDone(t.id())).toList();
+        listener.started(pending.size(), trials.size());
         DegenerateCalibration calibration = DegenerateCalibration.inRun(run, generator.model(), tokenizer,
                 chatPrompts(trials, CALIBRATION_PROMPTS), trials.getFirst().params().maxNewTokens(), 0);
         OutcomeJudge outcomes = new OutcomeJudge(judge, new FluencyScorer(generator.model()), calibration.rule());
-        new TrialRunner(generator, tokenizer, outcomes, steering, batchSize).run(trials, log, listener);
+        TrialRunner runner = new TrialRunner(generator, tokenizer, outcomes, steering, batchSize);
+        List<List<WorkItem>> tasks = TrialRunner.batches(pending, batchSize).stream()
+                .map(batch -> batch.stream().map(t -> WorkItem.of(t.id(), t.json())).toList()).toList();
+        Work work = new Work(attack.job(), TrialWorker.Factory.class,
+                () -> TrialWorker.setup(placement.requireModel(), steering, judge, calibration.rule(), batchSize), tasks,
+                () -> new TrialWorker(runner, item -> byId.get(item.id())));
+        placement.executor().execute(work, new RunLines(log).then(line -> listener.done(line.id())));
 
         List<JsonNode> results = trials.stream().map(t -> log.get(t.id())).toList();
         ObjectNode summary = attack.summarise(results);
@@ -109,5 +128,14 @@ public final class AttackRun {
         var stops = o.putArray("stop");
         p.stopStrings().forEach(stops::add);
         return o;
+    }
+
+    /** The sampling settings {@link #samplingJson} wrote. */
+    public static SamplingParams sampling(JsonNode json) {
+        List<String> stops = new ArrayList<>();
+        json.path("stop").forEach(s -> stops.add(s.asText()));
+        return new SamplingParams(json.get("max_tokens").asInt(), json.get("temperature").asDouble(), json.get("top_k").asInt(),
+                json.get("top_p").asDouble(), json.get("min_p").asDouble(), json.get("repetition_penalty").asDouble(),
+                json.get("seed").asLong(), stops);
     }
 }

@@ -1,5 +1,8 @@
 package dev.vane.lab.attack;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vane.core.InvalidInputException;
 import dev.vane.core.generate.ChatPrompt;
@@ -40,6 +43,32 @@ public record Trial(String id, String prompt, int[] promptIds, int promptEnd, in
         int[] ids = Arrays.copyOf(chatPromptIds, chatPromptIds.length + prefillIds.length);
         System.arraycopy(prefillIds, 0, ids, chatPromptIds.length, prefillIds.length);
         return new Trial(id, prompt, ids, chatPromptIds.length - 1, prefillIds.clone(), params, fields);
+    }
+
+    /** Every field as JSON: a work item's input, from which a worker on another machine runs the same generation. */
+    public ObjectNode json() {
+        ObjectNode o = JsonNodeFactory.instance.objectNode().put("id", id).put("prompt", prompt);
+        ArrayNode ids = o.putArray("prompt_ids");
+        for (int t : promptIds) ids.add(t);
+        o.put("prompt_end", promptEnd);
+        ArrayNode prefill = o.putArray("prefill_ids");
+        for (int t : prefillIds) prefill.add(t);
+        o.set("sampling", AttackRun.samplingJson(params));
+        o.set("fields", fields);
+        return o;
+    }
+
+    /** The trial {@link #json()} wrote. */
+    public static Trial fromJson(JsonNode json) {
+        return new Trial(json.get("id").asText(), json.get("prompt").asText(), ints(json.get("prompt_ids")),
+                json.get("prompt_end").asInt(), ints(json.get("prefill_ids")), AttackRun.sampling(json.get("sampling")),
+                (ObjectNode) json.get("fields"));
+    }
+
+    private static int[] ints(JsonNode array) {
+        int[] out = new int[array.size()];
+        for (int i = 0; i < out.length; i++) out[i] = array.get(i).asInt();
+        return out;
     }
 
     /**

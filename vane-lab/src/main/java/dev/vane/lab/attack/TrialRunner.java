@@ -57,19 +57,30 @@ public final class TrialRunner {
     public void run(List<Trial> trials, ResultsLog log, Listener listener) {
         List<Trial> pending = trials.stream().filter(t -> !log.isDone(t.id())).toList();
         for (List<Trial> batch : batches(pending, batchSize)) {
-            List<int[]> prompts = batch.stream().map(Trial::promptIds).toList();
-            int[] promptEnds = batch.stream().mapToInt(Trial::promptEnd).toArray();
-            List<Completion> out = generator.generate(prompts, batch.getFirst().params(),
-                    steering.hooks(batch.size(), promptEnds), TokenListener.none());
-            List<OutcomeJudge.Answer> answers = new ArrayList<>();
-            for (int r = 0; r < batch.size(); r++) answers.add(answer(batch.get(r), out.get(r)));
-            List<OutcomeJudge.Judged> judged = judge.judge(answers);
-            for (int r = 0; r < batch.size(); r++) {
-                Trial trial = batch.get(r);
-                record(trial, answers.get(r), out.get(r), judged.get(r), log);
-                listener.done(trial, judged.get(r));
+            for (Done d : runBatch(batch)) {
+                log.append(d.line());
+                listener.done(d.trial(), d.judged());
             }
         }
+    }
+
+    /** A trial's results line and its judgement. */
+    record Done(Trial trial, ObjectNode line, OutcomeJudge.Judged judged) { }
+
+    /** Generates the answers of one batch (trials that share decoding settings) together and judges them. */
+    List<Done> runBatch(List<Trial> batch) {
+        List<int[]> prompts = batch.stream().map(Trial::promptIds).toList();
+        int[] promptEnds = batch.stream().mapToInt(Trial::promptEnd).toArray();
+        List<Completion> out = generator.generate(prompts, batch.getFirst().params(),
+                steering.hooks(batch.size(), promptEnds), TokenListener.none());
+        List<OutcomeJudge.Answer> answers = new ArrayList<>();
+        for (int r = 0; r < batch.size(); r++) answers.add(answer(batch.get(r), out.get(r)));
+        List<OutcomeJudge.Judged> judged = judge.judge(answers);
+        List<Done> done = new ArrayList<>();
+        for (int r = 0; r < batch.size(); r++) {
+            done.add(new Done(batch.get(r), line(batch.get(r), answers.get(r), out.get(r), judged.get(r)), judged.get(r)));
+        }
+        return done;
     }
 
     private OutcomeJudge.Answer answer(Trial trial, Completion c) {
@@ -81,7 +92,7 @@ public final class TrialRunner {
         return new OutcomeJudge.Answer(trial.prompt(), prefill, response, trial.promptIds(), c.tokenIds());
     }
 
-    private static void record(Trial trial, OutcomeJudge.Answer a, Completion c, OutcomeJudge.Judged judged, ResultsLog log) {
+    private static ObjectNode line(Trial trial, OutcomeJudge.Answer a, Completion c, OutcomeJudge.Judged judged) {
         ObjectNode line = RunDirectory.object();
         line.put("id", trial.id());
         line.put("prompt", trial.prompt());
@@ -92,7 +103,7 @@ public final class TrialRunner {
         line.put("completion_tokens", c.tokenIds().length);
         if (!trial.params().isGreedy()) line.put("seed", trial.params().seed());
         judged.writeTo(line);
-        log.append(line);
+        return line;
     }
 
     /**

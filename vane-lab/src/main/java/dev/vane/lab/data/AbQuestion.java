@@ -1,6 +1,8 @@
 package dev.vane.lab.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.util.List;
 
@@ -19,6 +21,12 @@ public record AbQuestion(String question, String matching, String notMatching) {
     public static AbQuestion fromJson(JsonNode row) {
         return new AbQuestion(JsonlFile.text(row, "question"), JsonlFile.text(row, "answer_matching_behavior"),
                 JsonlFile.text(row, "answer_not_matching_behavior"));
+    }
+
+    /** The row {@link #fromJson} reads. */
+    public ObjectNode json() {
+        return JsonNodeFactory.instance.objectNode().put("question", question).put("answer_matching_behavior", matching)
+                .put("answer_not_matching_behavior", notMatching);
     }
 
     /**

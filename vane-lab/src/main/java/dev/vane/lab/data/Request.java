@@ -1,6 +1,9 @@
 package dev.vane.lab.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vane.core.InvalidInputException;
 
 import java.util.ArrayList;
@@ -21,6 +24,15 @@ public record Request(String prompt, String category, String split, String task,
     /** A request with no task or steps. */
     public Request(String prompt, String category, String split) {
         this(prompt, category, split, "", List.of());
+    }
+
+    /** The row {@link #fromJson} reads. */
+    public ObjectNode json() {
+        ObjectNode o = JsonNodeFactory.instance.objectNode().put("prompt", prompt).put("category", category)
+                .put("split", split).put("task", task);
+        ArrayNode list = o.putArray("steps");
+        steps.forEach(list::add);
+        return o;
     }
 
     /** Reads {@code {"prompt", "category"?, "split"?, "task"?, "steps"?: [text, ...]}}. */

@@ -65,7 +65,7 @@ final class DeepStep implements DemoStep {
         }
         ObjectNode attackConfig = PREFILL.config(ctx).put("model", ctx.deepPath());
         RunDirectory attack = RunDirectory.openOrCreate(run.path(), "attack-prefill", run.path("prefill"), attackConfig);
-        PrefillStep.attack(ctx, ctx.deep(), ctx.deepTokenizer(), attack, progress);
+        PrefillStep.attack(ctx, ctx.deep(), ctx.deepTokenizer(), ctx.deepPlacement(), attack, progress);
         JsonNode deepPrefill = PREFILL.headline(read(attack.path("summary.json")));
         ObjectNode klConfig = KL.config(ctx).put("model", ctx.deepPath());
         RunDirectory kl = RunDirectory.openOrCreate(run.path(), "kl", run.path("kl"), klConfig);

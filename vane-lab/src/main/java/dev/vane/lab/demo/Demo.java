@@ -3,6 +3,7 @@ package dev.vane.lab.demo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vane.core.InvalidInputException;
+import dev.vane.lab.distribute.WorkExecutor;
 import dev.vane.lab.report.HtmlReport;
 import dev.vane.lab.run.ResultsLog;
 import dev.vane.lab.run.RunDirectory;
@@ -98,6 +99,14 @@ public final class Demo {
 
     /** Runs (or resumes) the demo in {@code out}, or in a new {@code root/demo-<timestamp>} when {@code out} is null. */
     public Result run(Path root, Path out, Listener listener) {
+        return run(root, out, listener, WorkExecutor.local());
+    }
+
+    /**
+     * {@link #run(Path, Path, Listener)} with the work items of the prefilling attack (step 2) and of the head sweep
+     * (step 7) handed to {@code executor}; the other steps are small and run in this JVM.
+     */
+    public Result run(Path root, Path out, Listener listener, WorkExecutor executor) {
         inputs.check();
         for (Path dir : deep == null ? List.of(model, base) : List.of(model, base, deep)) {
             if (!Files.isDirectory(dir)) throw new InvalidInputException(dir + ": no such model directory");
@@ -111,7 +120,7 @@ public final class Demo {
         ObjectNode timing = RunDirectory.object();
         ObjectNode dirs = RunDirectory.object();
         HtmlReport report = new HtmlReport("What Vane finds and fixes: " + model.toAbsolutePath().normalize().getFileName());
-        try (DemoContext ctx = new DemoContext(model, base, deep, inputs, sizes)) {
+        try (DemoContext ctx = new DemoContext(model, base, deep, inputs, sizes, executor)) {
             report.paragraph(introduction(ctx));
             double total = 0;
             for (int i = 0; i < STEPS.size(); i++) {

@@ -3,7 +3,12 @@ package dev.vane.lab.demo;
 import dev.vane.core.model.Model;
 import dev.vane.core.tokenize.Tokenizer;
 
+import dev.vane.lab.distribute.ModelSetup;
+import dev.vane.lab.distribute.Placement;
+import dev.vane.lab.distribute.WorkExecutor;
+
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * What every step of the demo works on: the chat model (loaded once for all steps), the base model and the
@@ -22,6 +27,7 @@ public final class DemoContext implements AutoCloseable {
     private final Path baseDir;
     private final DemoInputs inputs;
     private final DemoSizes sizes;
+    private final WorkExecutor executor;
     private Model model;
     private Tokenizer tokenizer;
     private Model base;
@@ -31,16 +37,31 @@ public final class DemoContext implements AutoCloseable {
     private Tokenizer deepTokenizer;
 
     public DemoContext(Path modelDir, Path baseDir, DemoInputs inputs, DemoSizes sizes) {
-        this(modelDir, baseDir, null, inputs, sizes);
+        this(modelDir, baseDir, null, inputs, sizes, WorkExecutor.local());
     }
 
-    /** With {@code deepDir} the deep-aligned twin of the chat model (null: none). */
-    public DemoContext(Path modelDir, Path baseDir, Path deepDir, DemoInputs inputs, DemoSizes sizes) {
+    /**
+     * With {@code deepDir} the deep-aligned twin of the chat model (null: none), and the steps handing their work items
+     * to {@code executor} where they can (a cluster: {@code --spark}).
+     */
+    public DemoContext(Path modelDir, Path baseDir, Path deepDir, DemoInputs inputs, DemoSizes sizes, WorkExecutor executor) {
         this.modelDir = modelDir;
         this.baseDir = baseDir;
         this.deepDir = deepDir;
         this.inputs = inputs;
         this.sizes = sizes;
+        this.executor = executor;
+    }
+
+    /** Where the chat model's work items run: the executor, whose JVMs load the chat model from its directory. */
+    public Placement placement() {
+        return new Placement(executor, new ModelSetup(modelDir, List.of()));
+    }
+
+    /** Where the deep twin's work items run: the executor, whose JVMs load the twin from its directory. */
+    public Placement deepPlacement() {
+        if (deepDir == null) throw new IllegalStateException("the demo has no deep-aligned model");
+        return new Placement(executor, new ModelSetup(deepDir, List.of()));
     }
 
     /** The deep-aligned twin's directory, absolute; null when the demo has none. */

@@ -74,7 +74,8 @@ final class HsiStep implements DemoStep {
         HeadSweep sweep = new HeadSweep(c, every, scales);
         RunDirectory sweepRun = RunDirectory.openOrCreate(run.path(), "sweep", run.path("sweep"),
                 RunDirectory.object().put("job", "sweep-heads").put("model", ctx.modelPath()).put("metric", "ab-logodds"));
-        HeadSweep.Report report = sweep.run(SweepMetric.abLogOdds(evaluation, sweepOn), sweepRun, progress.counting(build.size()));
+        HeadSweep.Report report = sweep.run(SweepMetric.abLogOdds(evaluation, sweepOn), sweepRun, ctx.placement(),
+                progress.counting(build.size()));
         // the scale and direction whose best head moves the tuning questions most (up, towards coordination)
         float best = scales[0];
         double bestChange = Double.NEGATIVE_INFINITY;

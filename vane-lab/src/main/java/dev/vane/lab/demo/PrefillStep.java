@@ -8,7 +8,7 @@ import dev.vane.core.model.Model;
 import dev.vane.core.tokenize.Tokenizer;
 import dev.vane.lab.attack.AttackRun;
 import dev.vane.lab.attack.PrefillAttack;
-import dev.vane.lab.attack.Trial;
+import dev.vane.lab.distribute.Placement;
 import dev.vane.lab.judge.KeywordRefusalJudge;
 import dev.vane.lab.judge.OutcomeJudge;
 import dev.vane.lab.report.HtmlReport;
@@ -51,11 +51,15 @@ final class PrefillStep implements DemoStep {
 
     @Override
     public void run(DemoContext ctx, RunDirectory run, StepProgress progress) {
-        attack(ctx, ctx.model(), ctx.tokenizer(), run, progress);
+        attack(ctx, ctx.model(), ctx.tokenizer(), ctx.placement(), run, progress);
     }
 
-    /** The step's attack on {@code model} (the chat model here, its deep twin in {@link DeepStep}). */
-    static void attack(DemoContext ctx, Model model, Tokenizer tokenizer, RunDirectory run, StepProgress progress) {
+    /**
+     * The step's attack on {@code model} (the chat model here, its deep twin in {@link DeepStep}), its work items run
+     * where {@code placement} says (with the same model).
+     */
+    static void attack(DemoContext ctx, Model model, Tokenizer tokenizer, Placement placement, RunDirectory run,
+                       StepProgress progress) {
         int[] done = {0};
         AttackRun.run(attack(ctx), new Generator(model, tokenizer), tokenizer,
                 KeywordRefusalJudge.defaults(), Steering.none(), 16, run, new AttackRun.Listener() {
@@ -67,10 +71,10 @@ final class PrefillStep implements DemoStep {
                     }
 
                     @Override
-                    public void done(Trial trial, OutcomeJudge.Judged judged) {
+                    public void done(String id) {
                         progress.done(++done[0]);
                     }
-                });
+                }, placement);
     }
 
     @Override

@@ -111,6 +111,16 @@ public final class AbEvaluation {
         return prefixes == null ? 0 : prefixes.computed();
     }
 
+    /** Questions per forward call. */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** Whether prompts are shared ({@link #reusePrefixes(boolean)}). */
+    public boolean reusesPrefixes() {
+        return reusePrefixes;
+    }
+
     /** Questions per forward call (two sequences each). */
     public AbEvaluation batchSize(int questions) {
         if (questions < 1) throw new IllegalArgumentException("batch size must be positive");

@@ -126,6 +126,16 @@ public final class RefusalEvaluation {
         return judge.rule();
     }
 
+    /** The refusal judge (before the degenerate rule). */
+    public Judge refusalJudge() {
+        return judge.refusalJudge();
+    }
+
+    /** Requests generated together, the batch size. */
+    public int batchSize() {
+        return batchSize;
+    }
+
     /** Requests generated together. */
     public RefusalEvaluation batchSize(int size) {
         if (size < 1) throw new IllegalArgumentException("batch size must be positive");

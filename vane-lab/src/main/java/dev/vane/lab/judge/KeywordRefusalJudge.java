@@ -1,5 +1,9 @@
 package dev.vane.lab.judge;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vane.core.InvalidInputException;
 
 import java.io.IOException;
@@ -55,6 +59,24 @@ public final class KeywordRefusalJudge implements Judge {
         } catch (IOException e) {
             throw new InvalidInputException(file + ": cannot read the refusal phrase list: " + e.getMessage());
         }
+    }
+
+    /**
+     * {@code {"source", "phrases"}}: the judge as a job's setup carries it to workers on other machines, which need
+     * not read the phrase file again.
+     */
+    public ObjectNode json() {
+        ObjectNode o = JsonNodeFactory.instance.objectNode().put("source", source);
+        ArrayNode list = o.putArray("phrases");
+        phrases.forEach(list::add);
+        return o;
+    }
+
+    /** The judge {@link #json()} wrote. */
+    public static KeywordRefusalJudge fromJson(JsonNode json) {
+        List<String> phrases = new ArrayList<>();
+        json.path("phrases").forEach(p -> phrases.add(p.asText()));
+        return new KeywordRefusalJudge(phrases, json.path("source").asText());
     }
 
     /** The phrases, normalised (lower case, straight apostrophes). */

@@ -1,15 +1,19 @@
 package dev.vane.lab.sweep;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vane.core.InvalidInputException;
 import dev.vane.core.hook.HookPoint;
 import dev.vane.core.model.ModelConfig;
 import dev.vane.lab.chart.Chart;
+import dev.vane.lab.distribute.ModelSetup;
+import dev.vane.lab.distribute.Placement;
+import dev.vane.lab.distribute.RunLines;
+import dev.vane.lab.distribute.SteeringSetup;
+import dev.vane.lab.distribute.Work;
+import dev.vane.lab.distribute.WorkItem;
 import dev.vane.lab.run.ResultsLog;
 import dev.vane.lab.run.RunDirectory;
-import dev.vane.lab.steer.Steering;
 import dev.vane.lab.steer.SteeringVector;
 
 import java.util.ArrayList;
@@ -109,23 +113,35 @@ public final class HeadSweep {
      * heatmap per scale.
      */
     public Report run(SweepMetric metric, RunDirectory run, Consumer<String> step) {
+        return run(metric, run, Placement.local(), step);
+    }
+
+    /**
+     * {@link #run(SweepMetric, RunDirectory, Consumer)} with the baseline and each (head, scale) a work item of
+     * {@code placement}'s executor: on a cluster each is a task, measured by an executor that built the metric
+     * once from its {@link SweepMetric#recipe()}. {@code step} hears of items already done first, then of each
+     * item as its line is written.
+     */
+    public Report run(SweepMetric metric, RunDirectory run, Placement placement, Consumer<String> step) {
         ResultsLog log = run.results();
-        double baseline = measured(log, "baseline", () -> RunDirectory.object().put("id", "baseline")
-                .put("metric", metric.measure(Steering.none())));
-        step.accept("baseline");
+        List<WorkItem> pending = new ArrayList<>();
+        for (WorkItem item : items()) {
+            if (log.isDone(item.id())) step.accept(item.id());
+            else pending.add(item);
+        }
+        Work work = new Work("sweep-heads", HeadSweepWorker.Factory.class, () -> setup(metric, placement.requireModel()),
+                Work.oneTaskEach(pending), () -> new HeadSweepWorker(this, metric));
+        placement.executor().execute(work, new RunLines(log).then(line -> step.accept(line.id())));
+
+        double baseline = log.get(BASELINE).get("metric").asDouble();
         List<HeadChange> all = new ArrayList<>();
         double[][][] change = new double[scales.length][config.layers()][config.heads()];
         for (double[][] byLayer : change) for (double[] row : byLayer) Arrays.fill(row, Double.NaN);
         for (Head head : heads) {
-            SteeringVector one = single(head);
             for (int s = 0; s < scales.length; s++) {
-                float scale = scales[s];
-                String id = head.id() + "@" + scale;
-                double value = measured(log, id, () -> RunDirectory.object().put("id", id).put("layer", head.layer())
-                        .put("head", head.head()).put("scale", scale).put("metric", metric.measure(Steering.of(one, scale))));
+                double value = log.get(id(head, scales[s])).get("metric").asDouble();
                 change[s][head.layer()][head.head()] = value - baseline;
-                all.add(new HeadChange(head, scale, value, value - baseline));
-                step.accept(id);
+                all.add(new HeadChange(head, scales[s], value, value - baseline));
             }
         }
         Report report = new Report(metric.name(), metric.description(), baseline, scales.clone(), change, all);
@@ -134,11 +150,39 @@ public final class HeadSweep {
         return report;
     }
 
-    /** The recorded metric of {@code id}, measuring (and recording) it first when the run has none. */
-    private static double measured(ResultsLog log, String id, java.util.function.Supplier<ObjectNode> measure) {
-        if (!log.isDone(id)) log.append(measure.get());
-        JsonNode line = log.get(id);
-        return line.get("metric").asDouble();
+    /** The results-line id of the unsteered measurement. */
+    static final String BASELINE = "baseline";
+
+    /** The results-line id of {@code head} at {@code scale}: {@code L3.H5@20.0}. */
+    static String id(Head head, float scale) {
+        return head.id() + "@" + scale;
+    }
+
+    /** The work items in measuring order: the baseline, then every head at every scale. */
+    private List<WorkItem> items() {
+        List<WorkItem> items = new ArrayList<>();
+        items.add(WorkItem.of(BASELINE, RunDirectory.object()));
+        for (Head head : heads) {
+            for (float scale : scales) {
+                items.add(WorkItem.of(id(head, scale), RunDirectory.object().put("layer", head.layer())
+                        .put("head", head.head()).put("scale", scale)));
+            }
+        }
+        return items;
+    }
+
+    /** What an executor needs to measure any item: the model, the vector (inside), the scales, the metric's recipe. */
+    private ObjectNode setup(SweepMetric metric, ModelSetup model) {
+        if (metric.recipe() == null) {
+            throw new InvalidInputException("the metric " + metric.name() + " can only be measured in this JVM");
+        }
+        ObjectNode s = RunDirectory.object();
+        s.set("model", model.json());
+        s.set("vector", SteeringSetup.vector(vector));
+        ArrayNode list = s.putArray("scales");
+        for (float x : scales) list.add(x);
+        s.set("metric", metric.recipe());
+        return s;
     }
 
     private static String label(float scale) {

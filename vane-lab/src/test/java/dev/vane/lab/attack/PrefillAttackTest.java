@@ -112,8 +112,8 @@ class PrefillAttackTest {
                     }
 
                     @Override
-                    public void done(Trial trial, dev.vane.lab.judge.OutcomeJudge.Judged judged) {
-                        seen.add(trial.id());
+                    public void done(String id) {
+                        seen.add(id);
                     }
                 });
         assertThat(seen).hasSize(13).startsWith("12/12");

@@ -125,6 +125,10 @@ public final class Gcg {
      * to them (a vocabulary without "!!"). Twenty "!" tokens side by side on a vocabulary with a "!!" token decode to
      * "!!!!...", which encodes differently: every candidate would fail the decode-encode filter.
      */
+    public Settings settings() {
+        return settings;
+    }
+
     public int[] initialSuffix() {
         int n = settings.suffixLength();
         int[] spaced = tokenizer.encode(String.join(" ", Collections.nCopies(n, "!")), false);

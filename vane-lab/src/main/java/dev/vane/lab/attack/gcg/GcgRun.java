@@ -1,16 +1,17 @@
 package dev.vane.lab.attack.gcg;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vane.core.InvalidInputException;
-import dev.vane.core.generate.Completion;
 import dev.vane.core.generate.Generator;
-import dev.vane.core.generate.SamplingParams;
-import dev.vane.core.generate.TokenListener;
 import dev.vane.core.model.Model;
 import dev.vane.core.tokenize.Tokenizer;
 import dev.vane.lab.chart.Chart;
+import dev.vane.lab.distribute.Placement;
+import dev.vane.lab.distribute.RunLines;
+import dev.vane.lab.distribute.Work;
+import dev.vane.lab.distribute.WorkItem;
+import dev.vane.lab.distribute.WorkLine;
 import dev.vane.lab.eval.RefusalEvaluation;
 import dev.vane.lab.judge.DegenerateCalibration;
 import dev.vane.lab.judge.FluencyScorer;
@@ -24,8 +25,12 @@ import dev.vane.lab.steer.Steering;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
 
 /**
  * Runs {@link Gcg} on a list of harmful requests in a run directory, resumable at every step, then judges the
@@ -76,43 +81,65 @@ public final class GcgRun {
     /** Optimises suffixes for {@code requests} (what is not yet recorded in {@code run}), judges, summarises. */
     public static ObjectNode attack(Model model, Tokenizer tokenizer, List<Request> requests, Gcg.Settings settings,
                                     boolean universal, int maxTokens, Judge judge, RunDirectory run, Listener listener) {
+        return attack(model, tokenizer, requests, settings, universal, maxTokens, judge, run, listener, Placement.local());
+    }
+
+    /**
+     * {@link #attack(Model, Tokenizer, List, Gcg.Settings, boolean, int, Judge, RunDirectory, Listener)} with each
+     * request's attack (or the one universal attack) a task of {@code placement}'s executor, resumed from its last
+     * recorded step. The degenerate rule is calibrated here first and travels with the setup.
+     */
+    public static ObjectNode attack(Model model, Tokenizer tokenizer, List<Request> requests, Gcg.Settings settings,
+                                    boolean universal, int maxTokens, Judge judge, RunDirectory run, Listener listener,
+                                    Placement placement) {
         if (requests.isEmpty()) throw new InvalidInputException("no requests to attack");
         Gcg gcg = new Gcg(model, tokenizer, settings);
-        Generator generator = new Generator(model, tokenizer);
         OutcomeJudge outcomes = outcomeJudge(model, tokenizer, requests, maxTokens, judge, run);
         ResultsLog results = run.results();
-        ResultsLog steps = run.results("steps.jsonl");
-        List<SuffixSlot> slots = requests.stream().map(r -> SuffixSlot.of(tokenizer, r.prompt(), r.target())).toList();
-        Map<String, Integer> stepsRun = new HashMap<>();
-        Map<String, String> stopped = new HashMap<>();
-        Map<String, int[]> found = new HashMap<>();
-        if (universal && java.util.stream.IntStream.range(0, requests.size()).anyMatch(i -> !results.isDone("r" + i))) {
-            Found f = optimise(gcg, generator, tokenizer, outcomes, "universal", slots, requests, maxTokens, steps, listener, settings);
-            for (int i = 0; i < requests.size(); i++) {
-                found.put("r" + i, f.suffix());
-                stepsRun.put("r" + i, f.steps());
-                stopped.put("r" + i, f.stopped());
-            }
+        ResultsLog steps = run.results(GcgWorker.STEPS);
+        List<Integer> pending = IntStream.range(0, requests.size()).filter(i -> !results.isDone("r" + i)).boxed().toList();
+        List<WorkItem> items = new ArrayList<>();
+        if (universal && !pending.isEmpty()) {
+            items.add(WorkItem.of("universal", GcgWorker.universalInput(requests, pending, lastStep(steps, "universal"))));
+        } else if (!universal) {
+            for (int i : pending) items.add(WorkItem.of("r" + i, GcgWorker.attackInput(i, requests.get(i), lastStep(steps, "r" + i))));
         }
-        for (int i = 0; i < requests.size(); i++) {
-            String id = "r" + i;
-            if (results.isDone(id)) continue;
-            int[] suffix;
-            if (universal) {
-                suffix = found.get(id);
-            } else {
-                Found f = optimise(gcg, generator, tokenizer, outcomes, id, List.of(slots.get(i)), List.of(requests.get(i)),
-                        maxTokens, steps, listener, settings);
-                suffix = f.suffix();
-                stepsRun.put(id, f.steps());
-                stopped.put(id, f.stopped());
-            }
-            ObjectNode line = judged(generator, tokenizer, outcomes, slots.get(i), requests.get(i), suffix, maxTokens, Steering.none());
-            line.put("id", id).put("item", i).put("steps", stepsRun.get(id)).put("stopped", stopped.get(id))
-                    .put("loss", gcg.loss(slots.get(i), suffix)).put("universal", universal);
-            results.append(line);
-        }
+        Work work = new Work("attack-gcg", GcgWorker.Factory.class,
+                () -> GcgWorker.setup(placement.requireModel(), settings, Steering.none(), maxTokens, judge, outcomes.rule()),
+                Work.oneTaskEach(items), () -> new GcgWorker(gcg, new Generator(model, tokenizer), tokenizer, outcomes,
+                Steering.none(), maxTokens));
+        placement.executor().execute(work, new RunLines(results).with(GcgWorker.STEPS, steps)
+                .then(new StepsHeard(steps, listener, settings.steps())));
         return summarise(run, requests, outcomes, universal, null, steps);
+    }
+
+    /**
+     * Tells a {@link Listener} of the steps written: an attack starts (at the step it resumes from) when its first
+     * new step is written, and every later step is a step.
+     */
+    private static final class StepsHeard implements Consumer<WorkLine> {
+        private final Map<String, Integer> resumedAt = new HashMap<>();
+        private final Set<String> started = new HashSet<>();
+        private final Listener listener;
+        private final int steps;
+
+        StepsHeard(ResultsLog recorded, Listener listener, int steps) {
+            for (JsonNode line : recorded.all()) resumedAt.merge(line.get("attack").asText(), line.get("step").asInt(), Math::max);
+            this.listener = listener;
+            this.steps = steps;
+        }
+
+        @Override
+        public void accept(WorkLine line) {
+            if (!line.log().equals(GcgWorker.STEPS)) return;
+            String attack = line.line().get("attack").asText();
+            Gcg.Step step = step(line.line());
+            if (started.add(attack)) {
+                resumedAt.putIfAbsent(attack, step.step());      // a new attack starts at its first step, 0
+                listener.attackStarted(attack, resumedAt.get(attack), steps);
+            }
+            if (step.step() > resumedAt.get(attack)) listener.step(attack, step);
+        }
     }
 
     /**
@@ -122,6 +149,13 @@ public final class GcgRun {
      */
     public static ObjectNode transfer(Model model, Tokenizer tokenizer, List<Request> requests, List<JsonNode> source,
                                       Steering steering, int maxTokens, Judge judge, RunDirectory run, String sourceName) {
+        return transfer(model, tokenizer, requests, source, steering, maxTokens, judge, run, sourceName, Placement.local());
+    }
+
+    /** {@link #transfer(Model, Tokenizer, List, List, Steering, int, Judge, RunDirectory, String)}, a task per request. */
+    public static ObjectNode transfer(Model model, Tokenizer tokenizer, List<Request> requests, List<JsonNode> source,
+                                      Steering steering, int maxTokens, Judge judge, RunDirectory run, String sourceName,
+                                      Placement placement) {
         Map<String, String> byPrompt = new HashMap<>();
         boolean universal = false;
         for (JsonNode line : source) {
@@ -131,64 +165,28 @@ public final class GcgRun {
         }
         if (byPrompt.isEmpty()) throw new InvalidInputException(sourceName + ": no suffixes (is it a finished `vane attack gcg` run?)");
         String shared = universal ? byPrompt.values().iterator().next() : null;
-        Generator generator = new Generator(model, tokenizer);
         OutcomeJudge outcomes = outcomeJudge(model, tokenizer, requests, maxTokens, judge, run);
         ResultsLog results = run.results();
         int missing = 0;
+        List<WorkItem> items = new ArrayList<>();
         for (int i = 0; i < requests.size(); i++) {
             String text = shared != null ? shared : byPrompt.get(requests.get(i).prompt());
             if (text == null) missing++;
+            else if (!results.isDone("r" + i)) items.add(WorkItem.of("r" + i, GcgWorker.transferInput(i, requests.get(i), text)));
         }
         if (missing == requests.size()) {
             throw new InvalidInputException(sourceName + " holds no suffix for any of these " + requests.size()
                     + " requests (per-request suffixes apply to the same prompts; a --universal run's suffix applies to any)");
         }
-        for (int i = 0; i < requests.size(); i++) {
-            String id = "r" + i;
-            String text = shared != null ? shared : byPrompt.get(requests.get(i).prompt());
-            if (text == null || results.isDone(id)) continue;
-            SuffixSlot slot = SuffixSlot.of(tokenizer, requests.get(i).prompt(), requests.get(i).target());
-            ObjectNode line = judged(generator, tokenizer, outcomes, slot, requests.get(i), tokenizer.encode(text, false),
-                    maxTokens, steering);
-            line.put("id", id).put("item", i);
-            results.append(line);
-        }
+        Work work = new Work("attack-gcg", GcgWorker.Factory.class,
+                () -> GcgWorker.setup(placement.requireModel(), null, steering, maxTokens, judge, outcomes.rule()),
+                Work.oneTaskEach(items), () -> new GcgWorker(null, new Generator(model, tokenizer), tokenizer, outcomes,
+                steering, maxTokens));
+        placement.executor().execute(work, new RunLines(results));
         ObjectNode s = summarise(run, requests, outcomes, universal, sourceName, null);
         s.put("without_suffix", missing);
         run.writeSummary(s);
         return s;
-    }
-
-    /** The suffix an attack ends with, the steps it ran and why it stopped ("check": the answer complied; "steps"). */
-    private record Found(int[] suffix, int steps, String stopped) { }
-
-    private static Found optimise(Gcg gcg, Generator generator, Tokenizer tokenizer, OutcomeJudge outcomes, String attack,
-                                  List<SuffixSlot> slots, List<Request> requests, int maxTokens, ResultsLog steps,
-                                  Listener listener, Gcg.Settings settings) {
-        Gcg.Step from = lastStep(steps, attack);
-        if (from == null) {
-            from = gcg.start(slots, gcg.initialSuffix());
-            steps.append(stepLine(attack, from));
-        }
-        listener.attackStarted(attack, from.step(), settings.steps());
-        // Every request's greedy answer with the suffix complies, or starts with its target (HarmBench's check).
-        java.util.function.Predicate<int[]> succeeded = suffix -> {
-            for (int i = 0; i < slots.size(); i++) {
-                ObjectNode j = judged(generator, tokenizer, outcomes, slots.get(i), requests.get(i), suffix, maxTokens, Steering.none());
-                if (!j.get("success").asBoolean() && !j.get("target_prefix").asBoolean()) return false;
-            }
-            return true;
-        };
-        // A run killed after a step whose check had succeeded resumes with that check, not with more steps.
-        if (from.step() > 0 && from.loss() <= settings.checkLoss() && from.step() % settings.checkEvery() == 0
-                && succeeded.test(from.suffix())) {
-            return new Found(from.suffix(), from.step(), "check");
-        }
-        Gcg.Result r = gcg.attack(slots, from, step -> {
-            steps.append(stepLine(attack, step));
-            listener.step(attack, step);
-        }, succeeded);
-        return new Found(r.suffix(), r.steps(), r.succeeded() ? "check" : "steps");
     }
 
     private static OutcomeJudge outcomeJudge(Model model, Tokenizer tokenizer, List<Request> requests, int maxTokens,
@@ -199,34 +197,6 @@ public final class GcgRun {
         return new OutcomeJudge(judge, new FluencyScorer(model), c.rule());
     }
 
-    /** The greedy answer to {@code request} with {@code suffix}, judged; fields of a results line. */
-    private static ObjectNode judged(Generator generator, Tokenizer tokenizer, OutcomeJudge outcomes, SuffixSlot slot,
-                                     Request request, int[] suffix, int maxTokens, Steering steering) {
-        int[] prompt = slot.prompt(suffix);
-        Completion c = generator.generate(List.of(prompt), SamplingParams.greedy(maxTokens),
-                steering.hooks(1, new int[]{prompt.length - 1}), TokenListener.none()).getFirst();
-        String suffixText = tokenizer.decode(suffix, false);
-        OutcomeJudge.Judged j = outcomes.judge(List.of(new OutcomeJudge.Answer(request.prompt() + " " + suffixText, "",
-                c.text(), prompt, c.tokenIds()))).getFirst();
-        ObjectNode line = RunDirectory.object().put("prompt", request.prompt()).put("target", request.target())
-                .put("suffix", suffixText);
-        ArrayNode ids = line.putArray("suffix_ids");
-        for (int t : suffix) ids.add(t);
-        line.put("response", c.text()).put("finish_reason", c.finishReason().label())
-                .put("target_prefix", c.text().strip().startsWith(request.target().strip()));
-        j.writeTo(line);
-        return line;
-    }
-
-    private static ObjectNode stepLine(String attack, Gcg.Step s) {
-        ObjectNode o = RunDirectory.object().put("id", attack + "/" + s.step()).put("attack", attack).put("step", s.step())
-                .put("loss", s.loss()).put("best_loss", s.bestLoss()).put("candidates", s.candidates());
-        ArrayNode suffix = o.putArray("suffix"), best = o.putArray("best");
-        for (int t : s.suffix()) suffix.add(t);
-        for (int t : s.best()) best.add(t);
-        return o;
-    }
-
     /** The last recorded step of {@code attack}, or null when it has none. */
     static Gcg.Step lastStep(ResultsLog steps, String attack) {
         JsonNode last = null;
@@ -235,9 +205,14 @@ public final class GcgRun {
                 last = line;
             }
         }
-        if (last == null) return null;
-        return new Gcg.Step(last.get("step").asInt(), ints(last.get("suffix")), last.get("loss").asDouble(),
-                ints(last.get("best")), last.get("best_loss").asDouble(), last.get("candidates").asInt());
+        return step(last);
+    }
+
+    /** The step a line of {@code steps.jsonl} records, or null for no line. */
+    static Gcg.Step step(JsonNode line) {
+        if (line == null || line.isNull()) return null;
+        return new Gcg.Step(line.get("step").asInt(), ints(line.get("suffix")), line.get("loss").asDouble(),
+                ints(line.get("best")), line.get("best_loss").asDouble(), line.get("candidates").asInt());
     }
 
     private static int[] ints(JsonNode array) {
