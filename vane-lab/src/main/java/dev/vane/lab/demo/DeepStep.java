@@ -16,9 +16,6 @@ import dev.vane.lab.run.RunDirectory;
 import dev.vane.lab.stats.Proportion;
 import dev.vane.lab.steer.Steering;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -66,19 +63,19 @@ final class DeepStep implements DemoStep {
         ObjectNode attackConfig = PREFILL.config(ctx).put("model", ctx.deepPath());
         RunDirectory attack = RunDirectory.openOrCreate(run.path(), "attack-prefill", run.path("prefill"), attackConfig);
         PrefillStep.attack(ctx, ctx.deep(), ctx.deepTokenizer(), ctx.deepPlacement(), attack, progress);
-        JsonNode deepPrefill = PREFILL.headline(read(attack.path("summary.json")));
+        JsonNode deepPrefill = PREFILL.headline(Demo.read(attack.path("summary.json")));
         ObjectNode klConfig = KL.config(ctx).put("model", ctx.deepPath());
         RunDirectory kl = RunDirectory.openOrCreate(run.path(), "kl", run.path("kl"), klConfig);
         KlStep.measure(ctx, ctx.deep(), ctx.deepTokenizer(), kl, progress);
-        JsonNode deepKl = KL.headline(read(kl.path("summary.json")));
+        JsonNode deepKl = KL.headline(Demo.read(kl.path("summary.json")));
         s.put("shown", true).put("deep", ctx.deepPath());
         s.set("benign_utility", utility(ctx, run.path(), progress));
         s.set("deep_prefill", deepPrefill);
         s.set("deep_kl", deepKl);
         // the chat model's figures, as steps 1 and 2 measured them in this demo
         Path demo = run.path().getParent();
-        s.set("chat_prefill", PREFILL.headline(read(demo.resolve(PREFILL.name()).resolve("summary.json"))));
-        s.set("chat_kl", KL.headline(read(demo.resolve(KL.name()).resolve("summary.json"))));
+        s.set("chat_prefill", PREFILL.headline(Demo.read(demo.resolve(PREFILL.name()).resolve("summary.json"))));
+        s.set("chat_kl", KL.headline(Demo.read(demo.resolve(KL.name()).resolve("summary.json"))));
         run.writeSummary(s);
     }
 
@@ -109,14 +106,6 @@ final class DeepStep implements DemoStep {
         return out;
     }
 
-    private static JsonNode read(Path file) {
-        try {
-            return RunDirectory.JSON.readTree(Files.readString(file));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     @Override
     public ObjectNode headline(JsonNode summary) {
         return (ObjectNode) summary.deepCopy();
@@ -125,10 +114,7 @@ final class DeepStep implements DemoStep {
     @Override
     public void addTo(HtmlReport report, DemoContext ctx, JsonNode summary, ObjectNode headline) {
         String heading = "9. Make it deep: safety-recovery augmentation";
-        if (!summary.path("shown").asBoolean()) {
-            report.section(heading, "Not shown: " + summary.path("reason").asText() + ".", null, null);
-            return;
-        }
+        if (DemoStep.sectionNotShown(report, heading, summary)) return;
         JsonNode chat = summary.get("chat_prefill").get("asr_by_tokens"), deep = summary.get("deep_prefill").get("asr_by_tokens");
         List<String> ks = PrefillStep.fieldNames(deep);
         double[] x = new double[ks.size()], chatAsr = new double[ks.size()], deepAsr = new double[ks.size()];

@@ -184,7 +184,8 @@ public final class Demo {
         return b.toString();
     }
 
-    private static JsonNode read(Path file) {
+    /** A step summary (this demo's or, for step 9, an earlier step's), read back from its run directory. */
+    static JsonNode read(Path file) {
         try {
             return RunDirectory.JSON.readTree(file.toFile());
         } catch (IOException e) {

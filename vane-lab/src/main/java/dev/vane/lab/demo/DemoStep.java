@@ -37,4 +37,14 @@ public interface DemoStep {
 
     /** Adds the step's section (a sentence, a chart, the numbers) to the report. */
     void addTo(HtmlReport report, DemoContext ctx, JsonNode summary, ObjectNode headline);
+
+    /**
+     * For a step that can decline to draw (its summary has {@code "shown": false} and a {@code "reason"}): adds the
+     * section saying why and returns true; otherwise adds nothing and returns false.
+     */
+    static boolean sectionNotShown(HtmlReport report, String heading, JsonNode summary) {
+        if (summary.path("shown").asBoolean()) return false;
+        report.section(heading, "Not shown: " + summary.path("reason").asText() + ".", null, null);
+        return true;
+    }
 }

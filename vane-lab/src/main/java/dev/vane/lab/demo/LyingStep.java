@@ -155,10 +155,7 @@ final class LyingStep implements DemoStep {
     @Override
     public void addTo(HtmlReport report, DemoContext ctx, JsonNode summary, ObjectNode headline) {
         String heading = "6. Localizing instructed lying: probes and activation patching";
-        if (!summary.path("shown").asBoolean()) {
-            report.section(heading, "Not shown: " + summary.path("reason").asText() + ".", null, null);
-            return;
-        }
+        if (DemoStep.sectionNotShown(report, heading, summary)) return;
         double[] honest = Figures.doubles(summary.get("probe_honest_by_layer"));
         double[] liar = Figures.doubles(summary.get("probe_liar_transfer_by_layer"));
         double[] layers = new double[honest.length];
