@@ -70,7 +70,7 @@ class DemoCommandTest {
 
     @Test
     @Order(1)
-    void writesEveryStepAndEndsWithTheTableAndTheReportPath() {
+    void writesEveryStepAndEndsWithTheTableAndTheReportPath() throws Exception {
         for (String step : STEPS) {
             assertTrue(Files.isRegularFile(out.resolve(step).resolve("summary.json")), step);
             assertTrue(Files.isRegularFile(out.resolve(step).resolve("config.json")), step);
@@ -104,6 +104,19 @@ class DemoCommandTest {
             assertEquals(u.get("chat_refusal_rate").asDouble(), u.get("deep_refusal_rate").asDouble(), 0.0, split);
         }
         assertTrue(deep.get("benign_utility").get("seen").get("n").asInt() > 0);
+        // every benign answer behind those rates is in the run: the refusal rate recounts from its verdicts
+        int answerLines = 0;
+        for (JsonNode line : lines(out.resolve("deep/utility/results.jsonl"))) {
+            if (!line.path("id").asText().contains("/")) continue;                 // the degenerate rule's calibration
+            answerLines++;
+            String[] key = line.get("id").asText().split("/");
+            JsonNode answers = line.get("responses");
+            long refused = 0;
+            for (JsonNode a : answers) if (a.get("verdict").asText().equals("refused")) refused++;
+            JsonNode u = deep.get("benign_utility").get(key[0].equals("train") ? "seen" : "unseen");
+            assertEquals((double) refused / answers.size(), u.get(key[1] + "_refusal_rate").asDouble(), 1e-12, line.get("id").asText());
+        }
+        assertEquals(4, answerLines, "seen and unseen, chat and deep");
         assertTrue(Files.isRegularFile(out.resolve("deep/prefill/results.jsonl")));
         assertTrue(Files.isRegularFile(out.resolve("deep/kl/results.jsonl")));
         assertTrue(first.out().contains("deep twin: prefilling ASR"), first.out());

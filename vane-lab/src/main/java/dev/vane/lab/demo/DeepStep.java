@@ -24,8 +24,9 @@ import java.util.List;
  * {@code vane organism build} trains as organism-deep) under the same prefilling attack as step 2 and the same
  * per-token KL against the base as step 1, and what it costs: benign utility of both models on seen and unseen
  * benign requests, judged with one degenerate rule (calibrated on the chat model). Its run directory holds the twin's
- * own attack ({@code prefill/}) and KL ({@code kl/}) runs and the calibration ({@code utility/}); the chat model's
- * attack and KL figures are read from steps 1 and 2's summaries beside it. Without a twin the step says so.
+ * own attack ({@code prefill/}) and KL ({@code kl/}) runs, and the calibration and every benign answer of both models
+ * ({@code utility/results.jsonl}); the chat model's attack and KL figures are read from steps 1 and 2's summaries
+ * beside it. Without a twin the step says so.
  */
 final class DeepStep implements DemoStep {
     private static final KlStep KL = new KlStep();
@@ -84,7 +85,8 @@ final class DeepStep implements DemoStep {
         AntidoteSetup setup = AntidoteSetup.of(ctx);
         ObjectNode config = RunDirectory.object().put("job", "utility").put("model", ctx.modelPath()).put("deep", ctx.deepPath())
                 .put("benign_per_split", ctx.sizes().antidoteBenign());
-        DegenerateRule rule = setup.rule(ctx, RunDirectory.openOrCreate(dir, "utility", dir.resolve("utility"), config));
+        RunDirectory run = RunDirectory.openOrCreate(dir, "utility", dir.resolve("utility"), config);
+        DegenerateRule rule = setup.rule(ctx, run);
         SamplingParams params = SamplingParams.greedy(ctx.sizes().maxNewTokens());
         ObjectNode out = RunDirectory.object();
         for (String split : List.of("train", "test")) {
@@ -98,6 +100,13 @@ final class DeepStep implements DemoStep {
                 RefusalEvaluation.Result r = eval.evaluate(benign.stream().map(Request::prompt).toList(), "", Steering.none(),
                         params, progress::done);
                 Proportion utility = SafetyMeasurement.utility(r, benign);
+                // every answer beside the rates, so each figure can be recounted from the run
+                String id = split + "/" + who;
+                if (!run.results().isDone(id)) {
+                    ObjectNode line = RunDirectory.object().put("id", id);
+                    line.set("responses", SafetyMeasurement.responses(r));
+                    run.results().append(line);
+                }
                 row.put("n", utility.n());
                 OutcomeRates.put(row, who, utility);
                 OutcomeRates.put(row, who + "_refusal_rate", r.rates().refused());

@@ -84,7 +84,8 @@ public record SafetyMeasurement(RefusalEvaluation.Result harmful, RefusalEvaluat
         return row;
     }
 
-    private static ArrayNode responses(RefusalEvaluation.Result r) {
+    /** Each answer of {@code r} as a results entry: prompt, response, verdict, fluency, gates. */
+    public static ArrayNode responses(RefusalEvaluation.Result r) {
         ArrayNode a = RunDirectory.JSON.createArrayNode();
         r.items().forEach(i -> {
             ObjectNode o = a.addObject().put("prompt", i.prompt()).put("response", i.response()).put("truncated", i.truncated());
