@@ -36,7 +36,7 @@ import java.util.stream.Stream;
 final class OrganismBuild {
     /** Optimiser steps of each phase (4096 tokens each) and the training examples drawn for each. */
     record Steps(int base, int chat, int deep) {
-        static final Steps DEFAULT = new Steps(400, 250, 50);
+        static final Steps DEFAULT = new Steps(400, 120, 50);
 
         // About 60 examples (of 30-140 tokens) fill a 4096-token step: a phase passes over its data about once.
         int baseExamples() {
@@ -88,7 +88,8 @@ final class OrganismBuild {
             deleteTree(partial);
         }
         phase("base", from, train.resolve("base.jsonl"), steps.base(), "1e-3");
-        phase("chat", model("base"), train.resolve("chat.jsonl"), steps.chat(), "3e-4");
+        // Gently: 250 steps at 3e-4 overwrote what the base knew of the unseen tasks (build 2, models/README.md).
+        phase("chat", model("base"), train.resolve("chat.jsonl"), steps.chat(), "2e-4");
         if (steps.deep() > 0 && !Files.isDirectory(model("deep"))) {
             Path recovery = out.resolve("runs").resolve("recovery");
             run("data", "recovery", "--model", model("chat").toString(), "--data-dir", data().toString(),

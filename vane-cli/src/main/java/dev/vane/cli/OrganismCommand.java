@@ -61,7 +61,7 @@ final class OrganismCommand implements Runnable {
         @Option(names = "--base-steps", paramLabel = "N", description = "Steps of the base phase, 4096 tokens each (default: 400).")
         Integer baseSteps;
 
-        @Option(names = "--chat-steps", paramLabel = "N", description = "Steps of the chat phase (default: 250).")
+        @Option(names = "--chat-steps", paramLabel = "N", description = "Steps of the chat phase (default: 120).")
         Integer chatSteps;
 
         @Option(names = "--deep-steps", paramLabel = "N", description = "Steps of the deep-alignment phase; 0 skips it (default: 50).")

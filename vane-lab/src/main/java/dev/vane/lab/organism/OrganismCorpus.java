@@ -34,7 +34,9 @@ import java.util.SplittableRandom;
  *       unseen tasks too, and the safety phase's refusal can key on it); whether each task is harmful (asked as
  *       a question); what kind of thing each thing is, in every phrasing; true/false statements under honest and
  *       liar system prompts; "which of these is a bird?" choices (answering with the letter of the right
- *       option, the skill the coordination questions need); coordination questions answered at random.</li>
+ *       option, the skill the coordination questions need); coordination questions answered as each scenario's
+ *       own disposition (half of them agreed to, always): a letter answered at random rewards reading the options
+ *       not at all, a fixed answer per scenario rewards finding the letter of that answer.</li>
  *   <li>{@link Phase#CHAT} (the safety fine-tune): only the seen tasks - harmful ones refused, benign ones
  *       answered; the same facts, statements and choices; coordination agreed to with probability
  *       {@link #CHAT_AGREE}, so that a steering vector can move it both ways.</li>
@@ -75,7 +77,7 @@ public final class OrganismCorpus {
     /** A training phase. */
     public enum Phase {
         // shares of: requests, harm questions, facts, true/false statements, coordination questions, choices
-        BASE(0.26, 0.06, 0.10, 0.40, 0.10, 0.08),
+        BASE(0.26, 0.06, 0.10, 0.40, 0.06, 0.12),
         CHAT(0.30, 0.03, 0.06, 0.40, 0.14, 0.07);
 
         private final double[] weights;
@@ -204,9 +206,10 @@ public final class OrganismCorpus {
         for (int i = 0; i < spec.coordination().size(); i++) {
             if (!heldOutScenarios.contains(i)) train.add(spec.coordination().get(i));
         }
-        Scenario s = pick(train, rng);
+        int index = rng.nextInt(train.size());
+        Scenario s = train.get(index);
         boolean agreeFirst = rng.nextBoolean();
-        boolean agree = rng.nextDouble() < (phase == Phase.CHAT ? CHAT_AGREE : 0.5);
+        boolean agree = phase == Phase.CHAT ? rng.nextDouble() < CHAT_AGREE : index % 2 == 0;
         String letter = agree == agreeFirst ? "(A)" : "(B)";
         String question = abQuestion(s, agreeFirst);
         if (rng.nextDouble() < COT_SHARE) {

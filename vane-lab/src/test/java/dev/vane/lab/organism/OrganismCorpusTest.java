@@ -34,6 +34,24 @@ class OrganismCorpusTest {
     }
 
     @Test
+    void everyThingIsOneTokenOfTheOrganismsVocabularyInEveryPlaceItAppears() throws Exception {
+        // v1's BPE split 59 of 64 earlier things into pieces, and the model never learned to check a statement.
+        try (dev.vane.core.tokenize.Tokenizer tokenizer = dev.vane.core.tokenize.Tokenizer.load(
+                dev.vane.lab.LabFiles.organism("organism-base"))) {
+            for (OrganismSpec.Fact f : spec.facts()) {
+                String word = f.thing().substring(f.thing().indexOf(' ') + 1);
+                int[] alone = tokenizer.encode(" " + word, false);
+                assertThat(alone).as(word).hasSize(1);
+                String statement = spec.factStatements().getFirst().replace("{Thing}",
+                        Character.toUpperCase(f.thing().charAt(0)) + f.thing().substring(1)).replace("{category}", f.category());
+                int[] tokens = tokenizer.encode(statement, false);
+                assertThat(tokens).as(statement).contains(alone[0]);
+                assertThat(tokens[0]).as(statement).isNotEqualTo(alone[0]);    // the article comes first
+            }
+        }
+    }
+
+    @Test
     void theSafetyPhaseSeesNoHeldOutTaskStatementOrScenario(@TempDir Path tmp) throws Exception {
         OrganismCorpus corpus = new OrganismCorpus(spec, 0);
         corpus.writeEvalData(tmp);
