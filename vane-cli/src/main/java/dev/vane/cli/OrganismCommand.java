@@ -64,7 +64,7 @@ final class OrganismCommand implements Runnable {
         @Option(names = "--chat-steps", paramLabel = "N", description = "Steps of the chat phase (default: 120).")
         Integer chatSteps;
 
-        @Option(names = "--deep-steps", paramLabel = "N", description = "Steps of the deep-alignment phase; 0 skips it (default: 50).")
+        @Option(names = "--deep-steps", paramLabel = "N", description = "Steps of the deep-alignment phase; 0 skips it (default: 100).")
         Integer deepSteps;
 
         @Option(names = "--measure-only", description = "Only measure the behaviour table of the models in DIR.")
