@@ -122,6 +122,48 @@ class FiniteDifferenceTest {
         }
     }
 
+    /**
+     * Query and key weights in every layer, several rows each: their gradient passes through RoPE's backward, which
+     * only position-dependent attention (a head that reads the token before) relies on.
+     */
+    @Test
+    void queryAndKeyGradientsMatchInEveryLayerOfTheOrganism() {
+        try (FullWeights weights = FullWeights.load(Path.of(System.getProperty("vane.home", ".."), "models", "organism-base"))) {
+            Model model = weights.model();
+            Random random = new Random(11);
+            int[] a = new int[120], b = new int[70];
+            for (int i = 0; i < a.length; i++) a[i] = 3 + random.nextInt(2000);
+            for (int i = 0; i < b.length; i++) b[i] = 3 + random.nextInt(2000);
+            Batch batch = Batch.of(a, b);
+            int columns = batch.columns();
+            List<int[]> scored = new ArrayList<>();
+            for (int r = 0; r < 2; r++) {
+                int[] row = batch.tokens()[r];
+                for (int col = batch.padding(r) + 20; col + 1 < columns; col++) scored.add(new int[]{r * columns + col, row[col + 1]});
+            }
+            Setup setup = new Setup(batch, scored.stream().mapToInt(s -> s[0]).toArray(), scored.stream().mapToInt(s -> s[1]).toArray());
+            Gradients g = Gradients.allParameters();
+            setup.loss(model, Hooks.none(), g);
+            DoubleSupplier loss = () -> setup.loss(model, Hooks.none(), Gradients.parameters(n -> false));
+            int width = model.config().dModel();
+            int checked = 0;
+            for (FullWeights.Parameter p : weights.parameters()) {
+                if (!p.name().endsWith("q_proj.weight") && !p.name().endsWith("k_proj.weight")) continue;
+                float[] grad = g.parameter(p.name());
+                for (int k = 0; k < 3; k++) {
+                    // the largest gradient in a random output row: rows are rotated in pairs by RoPE
+                    int row = random.nextInt(grad.length / width), at = row * width;
+                    for (int i = 1; i < width; i++) if (Math.abs(grad[row * width + i]) > Math.abs(grad[at])) at = row * width + i;
+                    int where = at;
+                    check(p.name() + "[" + where + "]", grad[where], () -> p.values()[where],
+                            v -> { p.values()[where] = v; p.publish(); }, loss);
+                    checked++;
+                }
+            }
+            assertThat(checked).isEqualTo(2 * 3 * model.config().layers());
+        }
+    }
+
     @Test
     void loraGradientsMatchFiniteDifferencesWithDropoutAndCheckpointing() {
         try (Model base = Model.load(fixture("qwen2"))) {
