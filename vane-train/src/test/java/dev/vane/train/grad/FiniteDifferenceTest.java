@@ -98,18 +98,7 @@ class FiniteDifferenceTest {
     void attentionGradientsMatchOnLongRowsOfTheOrganism() {
         try (FullWeights weights = FullWeights.load(Path.of(System.getProperty("vane.home", ".."), "models", "organism-base"))) {
             Model model = weights.model();
-            Random random = new Random(5);
-            int[] a = new int[150], b = new int[90];
-            for (int i = 0; i < a.length; i++) a[i] = 3 + random.nextInt(2000);
-            for (int i = 0; i < b.length; i++) b[i] = 3 + random.nextInt(2000);
-            Batch batch = Batch.of(a, b);
-            int columns = batch.columns();
-            List<int[]> scored = new ArrayList<>();
-            for (int r = 0; r < 2; r++) {
-                int[] row = batch.tokens()[r];
-                for (int col = batch.padding(r) + 60; col + 1 < columns; col++) scored.add(new int[]{r * columns + col, row[col + 1]});
-            }
-            Setup setup = new Setup(batch, scored.stream().mapToInt(s -> s[0]).toArray(), scored.stream().mapToInt(s -> s[1]).toArray());
+            Setup setup = randomRows(new Random(5), 150, 90, 60);
             Gradients g = Gradients.allParameters();
             setup.loss(model, Hooks.none(), g);
             DoubleSupplier loss = () -> setup.loss(model, Hooks.none(), Gradients.parameters(n -> false));
@@ -131,17 +120,7 @@ class FiniteDifferenceTest {
         try (FullWeights weights = FullWeights.load(Path.of(System.getProperty("vane.home", ".."), "models", "organism-base"))) {
             Model model = weights.model();
             Random random = new Random(11);
-            int[] a = new int[120], b = new int[70];
-            for (int i = 0; i < a.length; i++) a[i] = 3 + random.nextInt(2000);
-            for (int i = 0; i < b.length; i++) b[i] = 3 + random.nextInt(2000);
-            Batch batch = Batch.of(a, b);
-            int columns = batch.columns();
-            List<int[]> scored = new ArrayList<>();
-            for (int r = 0; r < 2; r++) {
-                int[] row = batch.tokens()[r];
-                for (int col = batch.padding(r) + 20; col + 1 < columns; col++) scored.add(new int[]{r * columns + col, row[col + 1]});
-            }
-            Setup setup = new Setup(batch, scored.stream().mapToInt(s -> s[0]).toArray(), scored.stream().mapToInt(s -> s[1]).toArray());
+            Setup setup = randomRows(random, 120, 70, 20);
             Gradients g = Gradients.allParameters();
             setup.loss(model, Hooks.none(), g);
             DoubleSupplier loss = () -> setup.loss(model, Hooks.none(), Gradients.parameters(n -> false));
@@ -162,6 +141,24 @@ class FiniteDifferenceTest {
             }
             assertThat(checked).isEqualTo(2 * 3 * model.config().layers());
         }
+    }
+
+    /**
+     * Two rows of random organism tokens (the shorter left-padded), each scored on its next token after its first
+     * {@code skip} tokens.
+     */
+    private static Setup randomRows(Random random, int lengthA, int lengthB, int skip) {
+        int[] a = new int[lengthA], b = new int[lengthB];
+        for (int i = 0; i < a.length; i++) a[i] = 3 + random.nextInt(2000);
+        for (int i = 0; i < b.length; i++) b[i] = 3 + random.nextInt(2000);
+        Batch batch = Batch.of(a, b);
+        int columns = batch.columns();
+        List<int[]> scored = new ArrayList<>();
+        for (int r = 0; r < 2; r++) {
+            int[] row = batch.tokens()[r];
+            for (int col = batch.padding(r) + skip; col + 1 < columns; col++) scored.add(new int[]{r * columns + col, row[col + 1]});
+        }
+        return new Setup(batch, scored.stream().mapToInt(s -> s[0]).toArray(), scored.stream().mapToInt(s -> s[1]).toArray());
     }
 
     @Test
