@@ -92,7 +92,8 @@ final class OrganismBuild {
         phase("chat", model("base"), train.resolve("chat.jsonl"), steps.chat(), "2e-4");
         if (steps.deep() > 0 && !Files.isDirectory(model("deep"))) {
             Path recovery = out.resolve("runs").resolve("recovery");
-            // 8 augmentations and 3e-4 deepen (prefill ASR 1.00 -> 0.1-0.2); 4 and 1e-4 left it shallow (build 4).
+            // 8 augmentations and 3e-4 deepen (build 4: prefill ASR 1.00 -> 0.10-0.23) but refuse most unseen benign
+            // tasks (0.89: the anchors are seen ones); 4 and 1e-4 kept utility and left it shallow (0.97-1.00).
             run("data", "recovery", "--model", model("chat").toString(), "--data-dir", data().toString(),
                     "--augmentations", "8", "--seed", Long.toString(seed), "--out", recovery.toString());
             phase("deep", model("chat"), recovery.resolve("recovery.jsonl"), steps.deep(), "3e-4");

@@ -130,7 +130,7 @@ class FiniteDifferenceTest {
                 if (!p.name().endsWith("q_proj.weight") && !p.name().endsWith("k_proj.weight")) continue;
                 float[] grad = g.parameter(p.name());
                 for (int k = 0; k < 3; k++) {
-                    // the largest gradient in a random output row: rows are rotated in pairs by RoPE
+                    // the largest gradient in a random output row: each row is one query or key feature RoPE rotates
                     int row = random.nextInt(grad.length / width), at = row * width;
                     for (int i = 1; i < width; i++) if (Math.abs(grad[row * width + i]) > Math.abs(grad[at])) at = row * width + i;
                     int where = at;
