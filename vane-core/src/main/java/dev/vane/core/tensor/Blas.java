@@ -2,8 +2,6 @@ package dev.vane.core.tensor;
 
 import dev.vane.core.CacheFolder;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -11,12 +9,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.net.URL;
-import java.net.URLConnection;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Locale;
+import java.util.stream.Stream;
 
 /**
  * OpenBLAS's float32 matrix product ({@code cblas_sgemm}), called through the FFM API: the compute-bound
@@ -42,7 +36,8 @@ import java.util.Locale;
 public final class Blas {
     private static final String RESOURCES = "org/bytedeco/openblas/linux-x86_64/";
     /** Dependencies first; the loader finds them beside libopenblas through its RUNPATH ($ORIGIN). */
-    private static final String[] FILES = {"libgcc_s.so.1", "libquadmath.so.0", "libgfortran.so.5", "libopenblas.so.0"};
+    private static final NativeBundle BUNDLE = new NativeBundle(Stream.of(
+            "libgcc_s.so.1", "libquadmath.so.0", "libgfortran.so.5", "libopenblas.so.0").map(f -> RESOURCES + f).toList());
     private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
 
     private static volatile Use chosen;      // null: as the environment says
@@ -65,15 +60,12 @@ public final class Blas {
         }
 
         static Library load(ClassLoader loader, Path cache) {
-            String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-            String arch = System.getProperty("os.arch", "");
-            if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-                return new Library(null, null, "OpenBLAS is bundled for linux-x86_64 only, this is " + os + "-" + arch);
-            }
+            String platform = NativeBundle.platformProblem("OpenBLAS");
+            if (platform != null) return new Library(null, null, platform);
             try {
-                Path dir = extract(loader, cache);
+                Path path = BUNDLE.extract(loader, cache);
                 Linker linker = Linker.nativeLinker();
-                SymbolLookup lib = SymbolLookup.libraryLookup(dir.resolve("libopenblas.so.0"), Arena.global());
+                SymbolLookup lib = SymbolLookup.libraryLookup(path, Arena.global());
                 var i = ValueLayout.JAVA_INT;
                 var f = ValueLayout.JAVA_FLOAT;
                 var p = ValueLayout.ADDRESS;
@@ -95,47 +87,6 @@ public final class Blas {
             } catch (Throwable t) {
                 return new Library(null, null, "OpenBLAS did not load: " + t);
             }
-        }
-
-        /** Copies the bundled libraries into the cache folder (once per version) and returns that folder. */
-        private static Path extract(ClassLoader loader, Path cache) throws IOException {
-            URL probe = loader.getResource(RESOURCES + "libopenblas.so.0");
-            if (probe == null) throw new IOException("the org.bytedeco:openblas linux-x86_64 jar is not on the class path");
-            Path dir = cache.resolve("native").resolve("openblas-" + versionOf(probe));
-            try {
-                Files.createDirectories(dir);
-            } catch (IOException e) {
-                dir = Files.createTempDirectory("vane-openblas");
-                dir.toFile().deleteOnExit();
-            }
-            for (String name : FILES) {
-                URL url = loader.getResource(RESOURCES + name);
-                if (url == null) throw new IOException(name + " is missing from the openblas jar");
-                URLConnection connection = url.openConnection();
-                long size = connection.getContentLengthLong();
-                Path target = dir.resolve(name);
-                if (Files.isRegularFile(target) && size >= 0 && Files.size(target) == size) continue;
-                // another process may be copying the same file: write aside, then rename into place
-                Path part = Files.createTempFile(dir, name, ".part");
-                try (InputStream in = connection.getInputStream()) {
-                    Files.copy(in, part, StandardCopyOption.REPLACE_EXISTING);
-                    Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                } finally {
-                    Files.deleteIfExists(part);
-                }
-            }
-            return dir;
-        }
-
-        /** The jar's file name carries the version (openblas-0.3.31-1.5.13-linux-x86_64.jar). */
-        private static String versionOf(URL resource) {
-            String s = resource.toString();
-            int bang = s.indexOf("!/");
-            String jar = bang > 0 ? s.substring(0, bang) : s;
-            String name = jar.substring(jar.lastIndexOf('/') + 1);
-            return name.startsWith("openblas-") && name.endsWith(".jar")
-                    ? name.substring("openblas-".length(), name.length() - ".jar".length())
-                    : Integer.toHexString(jar.hashCode());
         }
     }
 
