@@ -1,5 +1,6 @@
 package dev.vane.core.safetensors;
 
+import dev.vane.core.tensor.BFloat16;
 import dev.vane.core.tensor.DType;
 
 import java.lang.foreign.MemorySegment;
@@ -17,18 +18,12 @@ final class FloatCodec {
 
     /** bfloat16 is the top half of a float32, so widening is exact. */
     static float bf16ToFloat(short bits) {
-        return Float.intBitsToFloat((bits & 0xFFFF) << 16);
+        return BFloat16.toFloat(bits);
     }
 
     /** Narrows to bfloat16, rounding to nearest even like PyTorch does. */
     static short floatToBf16(float value) {
-        int bits = Float.floatToRawIntBits(value);
-        if (Float.isNaN(value)) {
-            // Plain truncation could drop every payload bit and turn the NaN into infinity; force the quiet bit.
-            return (short) ((bits >>> 16) | 0x0040);
-        }
-        int roundingBias = 0x7FFF + ((bits >>> 16) & 1);
-        return (short) ((bits + roundingBias) >>> 16);
+        return BFloat16.fromFloat(value);
     }
 
     /** Reads {@code count} elements of {@code dtype} (F32, BF16 or F16) from {@code source} as floats. */
