@@ -10,6 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * A weight matrix [rows, cols] kept in its on-disk dtype (F32, BF16 or F16) over a memory-mapped segment.
@@ -30,6 +31,9 @@ import java.nio.ByteOrder;
  *       register-blocked 4 rows x 3 tokens micro-kernel in Java.</li>
  * </ul>
  * Every output is summed in an order fixed by the shapes, so results do not depend on threads or JIT state.
+ *
+ * <p>Under {@link Compute#BF16} the many-token products multiply bf16 activations by bf16 weights with float32
+ * sums: through oneDNN ({@link Dnnl}) where it is loaded, else in Java on the same rounded operands.
  */
 public final class Matrix {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -97,7 +101,12 @@ public final class Matrix {
      * [tokens, rows]. Work is split over rows across the {@link ComputePool}.
      */
     public void matmul(float[] x, int tokens, float[] out) {
-        matmulAll(new Matrix[]{this}, x, tokens, new float[][]{out});
+        matmul(x, tokens, out, Compute.F32);
+    }
+
+    /** {@link #matmul(float[], int, float[])} in the given precision (bf16 only from 32 tokens on). */
+    public void matmul(float[] x, int tokens, float[] out, Compute compute) {
+        matmulAll(new Matrix[]{this}, x, tokens, new float[][]{out}, compute);
     }
 
     /**
@@ -106,27 +115,39 @@ public final class Matrix {
      * column count.
      */
     public static void matmulAll(Matrix[] ms, float[] x, int tokens, float[][] outs) {
+        matmulAll(ms, x, tokens, outs, Compute.F32);
+    }
+
+    /**
+     * {@link #matmulAll(Matrix[], float[], int, float[][])} in the given precision: {@link Compute#BF16} applies
+     * from 32 tokens on (below, products are memory-bound and stay float32).
+     */
+    public static void matmulAll(Matrix[] ms, float[] x, int tokens, float[][] outs, Compute compute) {
+        for (Matrix m : ms) {
+            if (m.cols != ms[0].cols) throw new IllegalArgumentException("matrices differ in columns");
+        }
+        boolean bf16 = compute == Compute.BF16 && tokens >= Blas.MIN_ROWS;
+        if (bf16 && Dnnl.enabled()) {
+            Bf16Products.matmulAll(ms, x, tokens, outs);
+            return;
+        }
+        if (bf16) x = roundedCopy(x, tokens * ms[0].cols);      // emulated: the same operands, float32 kernels
         if (Blas.useForRows(tokens)) {
-            for (int i = 0; i < ms.length; i++) {
-                if (ms[i].cols != ms[0].cols) throw new IllegalArgumentException("matrices differ in columns");
-                ms[i].blasProduct(x, tokens, outs[i]);
-            }
+            for (int i = 0; i < ms.length; i++) ms[i].blasProduct(x, tokens, outs[i], bf16);
             return;
         }
         boolean gemm = tokens >= GEMM_MIN_TOKENS;
         int block = gemm ? GEMM_ROW_BLOCK : GEMV_ROW_BLOCK;
         int[] firstBlock = new int[ms.length + 1];
-        for (int i = 0; i < ms.length; i++) {
-            if (ms[i].cols != ms[0].cols) throw new IllegalArgumentException("matrices differ in columns");
-            firstBlock[i + 1] = firstBlock[i] + (ms[i].rows + block - 1) / block;
-        }
+        for (int i = 0; i < ms.length; i++) firstBlock[i + 1] = firstBlock[i] + (ms[i].rows + block - 1) / block;
+        float[] input = x;
         ComputePool.get().parallelFor(firstBlock[ms.length], b -> {
             int i = 0;
             while (b >= firstBlock[i + 1]) i++;
             Matrix m = ms[i];
             int from = (b - firstBlock[i]) * block, to = Math.min(m.rows, from + block);
-            if (gemm) m.gemmBlock(from, to, x, tokens, outs[i]);
-            else m.gemvBlock(from, to, x, tokens, outs[i]);
+            if (gemm) m.gemmBlock(from, to, input, tokens, outs[i], bf16);
+            else m.gemvBlock(from, to, input, tokens, outs[i]);
         });
     }
 
@@ -136,8 +157,19 @@ public final class Matrix {
      * decoded once, transposed, into a float buffer and multiplied by the same micro-kernel as the forward.
      */
     public void matmulTransposed(float[] dy, int tokens, float[] dx, boolean accumulate) {
+        matmulTransposed(dy, tokens, dx, accumulate, Compute.F32);
+    }
+
+    /** {@link #matmulTransposed(float[], int, float[], boolean)} in the given precision (bf16 from 32 tokens on). */
+    public void matmulTransposed(float[] dy, int tokens, float[] dx, boolean accumulate, Compute compute) {
+        boolean bf16 = compute == Compute.BF16 && tokens >= Blas.MIN_ROWS;
+        if (bf16 && Dnnl.enabled()) {
+            Bf16Products.matmulTransposed(this, dy, tokens, dx, accumulate);
+            return;
+        }
+        float[] grad = bf16 ? roundedCopy(dy, tokens * rows) : dy;
         if (Blas.useForRows(tokens)) {
-            blasTransposed(dy, tokens, dx, accumulate);
+            blasTransposed(grad, tokens, dx, accumulate, bf16);
             return;
         }
         int block = GEMM_ROW_BLOCK;
@@ -147,10 +179,10 @@ public final class Matrix {
             float[] wt = scratch(n * rows + n);
             int sliceAt = n * rows;                 // row r's slice is decoded past the transposed block
             for (int r = 0; r < rows; r++) {
-                readSlice(r, from, n, wt, sliceAt);
+                readSlice(r, from, n, wt, sliceAt, bf16);
                 for (int i = 0; i < n; i++) wt[i * rows + r] = wt[sliceAt + i];
             }
-            FloatGemm.block(wt, 0, n, dy, 0, tokens, rows, dx, from, 1, cols, accumulate);
+            FloatGemm.block(wt, 0, n, grad, 0, tokens, rows, dx, from, 1, cols, accumulate);
         });
     }
 
@@ -249,10 +281,10 @@ public final class Matrix {
 
     // ---- prefill: rows decoded once per block, register-blocked micro-kernel ---------------------------
 
-    private void gemmBlock(int from, int to, float[] x, int tokens, float[] out) {
+    private void gemmBlock(int from, int to, float[] x, int tokens, float[] out, boolean bf16) {
         int n = to - from;
         float[] w = scratch(n * cols);
-        for (int i = 0; i < n; i++) readRow(from + i, w, i * cols);
+        for (int i = 0; i < n; i++) readSlice(from + i, 0, cols, w, i * cols, bf16);
         // 3 tokens' inputs stay in L1 while all decoded rows pass by (FloatGemm's 4 x 3 micro-kernel)
         FloatGemm.block(w, 0, n, x, 0, tokens, cols, out, from, 1, rows, false);
     }
@@ -262,22 +294,22 @@ public final class Matrix {
      * share in calls of at most {@link #BLAS_CALL_ROWS} rows), so every thread has the same work and each call
      * is large enough to amortise OpenBLAS's packing of x.
      */
-    private void blasProduct(float[] x, int tokens, float[] out) {
+    private void blasProduct(float[] x, int tokens, float[] out, boolean bf16) {
         int parts = Math.min(ComputePool.get().threads(), (rows + 7) / 8);
         ComputePool.get().parallelFor(parts, p -> {
             int from = (int) ((long) rows * p / parts), to = (int) ((long) rows * (p + 1) / parts);
-            for (int r = from; r < to; r += BLAS_CALL_ROWS) blasBlock(r, Math.min(to, r + BLAS_CALL_ROWS), x, tokens, out);
+            for (int r = from; r < to; r += BLAS_CALL_ROWS) blasBlock(r, Math.min(to, r + BLAS_CALL_ROWS), x, tokens, out, bf16);
         });
     }
 
-    private void blasBlock(int from, int to, float[] x, int tokens, float[] out) {
+    private void blasBlock(int from, int to, float[] x, int tokens, float[] out, boolean bf16) {
         int n = to - from;
         MemorySegment w;
-        if (dtype == DType.F32) {
+        if (dtype == DType.F32 && !bf16) {
             w = data.asSlice((long) from * cols * 4, (long) n * cols * 4);   // the mapping itself, no copy
         } else {
             float[] buf = scratch(n * cols);
-            for (int i = 0; i < n; i++) readRow(from + i, buf, i * cols);
+            for (int i = 0; i < n; i++) readSlice(from + i, 0, cols, buf, i * cols, bf16);
             w = MemorySegment.ofArray(buf);
         }
         Blas.sgemm(false, true, tokens, n, cols, MemorySegment.ofArray(x), cols, w, cols,
@@ -288,14 +320,14 @@ public final class Matrix {
      * dx = dy . W through OpenBLAS: threads take blocks of columns; each block runs down W in slabs of rows, each
      * slab decoded into a buffer and added in, so the buffer stays small even for a vocabulary-sized W.
      */
-    private void blasTransposed(float[] dy, int tokens, float[] dx, boolean accumulate) {
+    private void blasTransposed(float[] dy, int tokens, float[] dx, boolean accumulate, boolean bf16) {
         int block = BLAS_ROW_BLOCK;
         int blocks = (cols + block - 1) / block;
         MemorySegment dySeg = MemorySegment.ofArray(dy);
         ComputePool.get().parallelFor(blocks, b -> {
             int from = b * block, n = Math.min(cols, from + block) - from;
             MemorySegment dxSeg = MemorySegment.ofArray(dx).asSlice(4L * from);
-            float[] buf = dtype == DType.F32 ? null : scratch(BLAS_REDUCE_BLOCK * n);
+            float[] buf = dtype == DType.F32 && !bf16 ? null : scratch(BLAS_REDUCE_BLOCK * n);
             for (int r0 = 0; r0 < rows; r0 += BLAS_REDUCE_BLOCK) {
                 int nr = Math.min(rows, r0 + BLAS_REDUCE_BLOCK) - r0;
                 MemorySegment w;
@@ -304,7 +336,7 @@ public final class Matrix {
                     w = data.asSlice(((long) r0 * cols + from) * 4);
                     ldw = cols;
                 } else {
-                    for (int r = 0; r < nr; r++) readSlice(r0 + r, from, n, buf, r * n);
+                    for (int r = 0; r < nr; r++) readSlice(r0 + r, from, n, buf, r * n, bf16);
                     w = MemorySegment.ofArray(buf);
                     ldw = n;
                 }
@@ -319,13 +351,31 @@ public final class Matrix {
     /** Per-thread buffer for decoded rows, grown as needed: the kernels allocate nothing per call. */
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
-    private static float[] scratch(int n) {
+    static float[] scratch(int n) {
         float[] s = SCRATCH.get();
         if (s.length < n) {
             s = new float[n];
             SCRATCH.set(s);
         }
         return s;
+    }
+
+    /** The mapped bytes (for native products that read weights in place). */
+    MemorySegment data() {
+        return data;
+    }
+
+    /** {@code a[0..n)} rounded to bf16 values, in a new array (the emulated bf16 products' input). */
+    private static float[] roundedCopy(float[] a, int n) {
+        float[] r = Arrays.copyOf(a, n);
+        BFloat16.round(r, 0, n);
+        return r;
+    }
+
+    /** {@link #readSlice(int, int, int, float[], int)}, the values rounded to bf16 when {@code bf16}. */
+    private void readSlice(int r, int from, int n, float[] dst, int off, boolean bf16) {
+        readSlice(r, from, n, dst, off);
+        if (bf16 && dtype != DType.BF16) BFloat16.round(dst, off, n);
     }
 
     /** Decodes row {@code r} into {@code dst[0..cols)} as float32. */

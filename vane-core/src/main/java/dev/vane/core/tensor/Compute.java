@@ -1,0 +1,38 @@
+package dev.vane.core.tensor;
+
+import java.util.Locale;
+
+/**
+ * The precision of the engine's large matrix products (32 tokens or more: prefill, extraction, training), chosen
+ * per model ({@code Model.withCompute}). Decoding, attention, norms and the weight gradients stay float32.
+ *
+ * <pre>{@code
+ * Model fast = model.withCompute(Compute.BF16);   // same weights, bf16 products
+ * Compute c = Compute.parse("bf16");
+ * }</pre>
+ */
+public enum Compute {
+    /** Float32 products: the reference, matching PyTorch's float32 results to float rounding (the default). */
+    F32,
+    /**
+     * Activations rounded to bf16, weights bf16 as stored (float32 and float16 weights rounded), products
+     * summed in float32: what PyTorch does for a bf16 model on CPU. Through oneDNN ({@link Dnnl}), fast on CPUs
+     * with AVX512_BF16 or AMX; where oneDNN is not loaded the same arithmetic runs in Java.
+     */
+    BF16;
+
+    /** {@code f32} or {@code bf16}, any case. */
+    public static Compute parse(String name) {
+        try {
+            return valueOf(name.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("compute must be f32 or bf16, not '" + name + "'");
+        }
+    }
+
+    /** The lower-case name, as the command line spells it. */
+    @Override
+    public String toString() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}
