@@ -200,7 +200,7 @@ final class ForwardPass {
     private float[] attention(int layer, LayerWeights w, float[] h, TrainingTape.Block rec) {
         int hd = c.headDim(), heads = c.heads(), kvHeads = c.kvHeads();
         float[] q = ws.q, k = ws.k, v = ws.v;
-        Matrix.matmulAll(new Matrix[]{w.q(), w.k(), w.v()}, h, tokens, new float[][]{q, k, v});
+        Matrix.matmulAll(new Matrix[]{w.q(), w.k(), w.v()}, h, tokens, new float[][]{q, k, v}, model.compute());
         addBias(q, w.qBias());
         addBias(k, w.kBias());
         addBias(v, w.vBias());
@@ -404,7 +404,7 @@ final class ForwardPass {
 
     private float[] mlp(int layer, LayerWeights w, float[] h, TrainingTape.Block rec) {
         float[] gate = ws.gate, up = ws.up;
-        Matrix.matmulAll(new Matrix[]{w.gate(), w.up()}, h, tokens, new float[][]{gate, up});
+        Matrix.matmulAll(new Matrix[]{w.gate(), w.up()}, h, tokens, new float[][]{gate, up}, model.compute());
         addBias(gate, w.gateBias());
         addBias(up, w.upBias());
         adapt(layer, LoraAdapter.Target.GATE, h, gate, rec);
@@ -439,7 +439,7 @@ final class ForwardPass {
             }
         }
         float[] logits = ws.logits(rows * positions * vocab);
-        model.unembedding().matmul(input, rows * positions, logits);
+        model.unembedding().matmul(input, rows * positions, logits, model.compute());
         float cap = c.finalSoftcap();
         if (cap > 0) {
             for (int i = 0; i < logits.length; i++) logits[i] = cap * (float) Math.tanh(logits[i] / cap);
@@ -456,7 +456,7 @@ final class ForwardPass {
 
     /** y = W x + b for every token of the call, into {@code y}. */
     private float[] linear(Matrix w, float[] bias, float[] x, float[] y) {
-        w.matmul(x, tokens, y);
+        w.matmul(x, tokens, y, model.compute());
         addBias(y, bias);
         return y;
     }

@@ -5,6 +5,7 @@ import dev.vane.core.hook.Hooks;
 import dev.vane.core.safetensors.SafetensorsCheckpoint;
 import dev.vane.core.safetensors.TensorInfo;
 import dev.vane.core.safetensors.TensorSource;
+import dev.vane.core.tensor.Compute;
 import dev.vane.core.tensor.Matrix;
 
 import java.nio.file.Files;
@@ -35,9 +36,12 @@ public final class Model implements AutoCloseable {
     private final float[] inverseFrequencies;
     /** LoRA adapters whose low-rank terms every forward adds (empty for the base model). */
     private final List<LoraAdapter> adapters;
+    /** The precision of the large matrix products. */
+    private final Compute compute;
 
     private Model(Path directory, ModelConfig config, TensorSource weights) {
         this.adapters = List.of();
+        this.compute = Compute.F32;
         this.directory = directory;
         this.config = config;
         this.weights = weights;
@@ -57,8 +61,8 @@ public final class Model implements AutoCloseable {
         for (int i = 0; i < inv.length; i++) inverseFrequencies[i] = (float) inv[i];
     }
 
-    /** A view of {@code base} with other adapters: shares the mapped weights and every float array. */
-    private Model(Model base, List<LoraAdapter> adapters) {
+    /** A view of {@code base} with other adapters or precision: shares the mapped weights and every float array. */
+    private Model(Model base, List<LoraAdapter> adapters, Compute compute) {
         this.directory = base.directory;
         this.config = base.config;
         this.weights = base.weights;
@@ -68,6 +72,7 @@ public final class Model implements AutoCloseable {
         this.layers = base.layers;
         this.inverseFrequencies = base.inverseFrequencies;
         this.adapters = List.copyOf(adapters);
+        this.compute = compute;
     }
 
     /**
@@ -246,7 +251,25 @@ public final class Model implements AutoCloseable {
                         + " layers, hidden " + config.dModel() + ")");
             }
         }
-        return new Model(this, adapters);
+        return new Model(this, adapters, compute);
+    }
+
+    /**
+     * This model computing its large matrix products (32 tokens or more: prefill, extraction, training) in
+     * {@code compute}: a view sharing the mapped weights and adapters. {@link Compute#F32}, the default, matches
+     * PyTorch's float32 results; {@link Compute#BF16} is what PyTorch does for a bf16 model on CPU.
+     *
+     * <pre>{@code
+     * Model fast = Model.load(dir).withCompute(Compute.BF16);
+     * }</pre>
+     */
+    public Model withCompute(Compute compute) {
+        return compute == this.compute ? this : new Model(this, adapters, compute);
+    }
+
+    /** The precision of this model's large matrix products. */
+    public Compute compute() {
+        return compute;
     }
 
     /** The adapters every forward of this model adds; empty for a plain checkpoint. */

@@ -86,7 +86,7 @@ public final class Backward {
         float[] x = new float[n * d];
         for (int i = 0; i < n; i++) System.arraycopy(normed, positions[i] * d, x, i * d, d);
         float[] logits = new float[n * vocab];
-        model.unembedding().matmul(x, n, logits);
+        model.unembedding().matmul(x, n, logits, model.compute());
         float cap = c.finalSoftcap();
         if (cap > 0) for (int i = 0; i < logits.length; i++) logits[i] = cap * (float) Math.tanh(logits[i] / cap);
 
@@ -100,7 +100,7 @@ public final class Backward {
             }
         }
         float[] dx = new float[n * d];
-        model.unembedding().matmulTransposed(dLogits, n, dx, false);
+        model.unembedding().matmulTransposed(dLogits, n, dx, false, model.compute());
         for (int i = 0; i < n; i++) VectorMath.axpy(1f, dx, i * d, dNormed, positions[i] * d, d);
         boolean tied = model.unembedding() == model.embedding();
         String name = tied ? "model.embed_tokens.weight" : "lm_head.weight";
@@ -172,7 +172,7 @@ public final class Backward {
                                    TrainingTape.Block rec) {
         int in = w.cols(), out = w.rows();
         float[] dxOut = new float[tokens * in];
-        w.matmulTransposed(dy, tokens, dxOut, false);
+        w.matmulTransposed(dy, tokens, dxOut, false, model.compute());
         if (g.wants(name + ".weight")) FloatGemm.tn(dy, x, tokens, out, in, g.accumulator(name + ".weight", out * in), true);
         if (bias != null && g.wants(name + ".bias")) {
             float[] db = g.accumulator(name + ".bias", out);
