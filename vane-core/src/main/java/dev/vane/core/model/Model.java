@@ -36,12 +36,12 @@ public final class Model implements AutoCloseable {
     private final float[] inverseFrequencies;
     /** LoRA adapters whose low-rank terms every forward adds (empty for the base model). */
     private final List<LoraAdapter> adapters;
-    /** The precision of the large matrix products. */
+    /** The precision of the large matrix products ({@link Compute#byDefault()} at load). */
     private final Compute compute;
 
     private Model(Path directory, ModelConfig config, TensorSource weights) {
         this.adapters = List.of();
-        this.compute = Compute.F32;
+        this.compute = Compute.byDefault();
         this.directory = directory;
         this.config = config;
         this.weights = weights;
@@ -256,8 +256,9 @@ public final class Model implements AutoCloseable {
 
     /**
      * This model computing its large matrix products (32 tokens or more: prefill, extraction, training) in
-     * {@code compute}: a view sharing the mapped weights and adapters. {@link Compute#F32}, the default, matches
-     * PyTorch's float32 results; {@link Compute#BF16} is what PyTorch does for a bf16 model on CPU.
+     * {@code compute}: a view sharing the mapped weights and adapters. {@link Compute#F32} (the default unless
+     * {@link Compute#setDefault} or VANE_COMPUTE say otherwise) matches PyTorch's float32 results;
+     * {@link Compute#BF16} is what PyTorch does for a bf16 model on CPU.
      *
      * <pre>{@code
      * Model fast = Model.load(dir).withCompute(Compute.BF16);

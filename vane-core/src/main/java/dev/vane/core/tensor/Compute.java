@@ -3,12 +3,13 @@ package dev.vane.core.tensor;
 import java.util.Locale;
 
 /**
- * The precision of the engine's large matrix products (32 tokens or more: prefill, extraction, training), chosen
- * per model ({@code Model.withCompute}). Decoding, attention, norms and the weight gradients stay float32.
+ * The precision of the engine's large matrix products (32 tokens or more: prefill, extraction, training), held
+ * per model ({@code Model.withCompute}); a model loads with the process's default ({@link #byDefault()}), which
+ * the command line's {@code --compute} sets. Decoding, attention, norms and the weight gradients stay float32.
  *
  * <pre>{@code
  * Model fast = model.withCompute(Compute.BF16);   // same weights, bf16 products
- * Compute c = Compute.parse("bf16");
+ * Compute.setDefault(Compute.parse("bf16"));      // every model loaded from now on
  * }</pre>
  */
 public enum Compute {
@@ -20,6 +21,25 @@ public enum Compute {
      * with AVX512_BF16 or AMX; where oneDNN is not loaded the same arithmetic runs in Java.
      */
     BF16;
+
+    private static volatile Compute chosen;      // null: as the environment says
+
+    /**
+     * The precision models get when they are loaded: what {@link #setDefault} chose, else {@code VANE_COMPUTE}
+     * (or {@code -Dvane.compute}), else {@link #F32}.
+     */
+    public static Compute byDefault() {
+        Compute c = chosen;
+        if (c != null) return c;
+        String p = System.getProperty("vane.compute");
+        String setting = p != null ? p : System.getenv("VANE_COMPUTE");
+        return setting == null || setting.isBlank() ? F32 : parse(setting);
+    }
+
+    /** Sets the precision of models loaded from now on in this process; {@code null} goes back to the environment's. */
+    public static void setDefault(Compute compute) {
+        chosen = compute;
+    }
 
     /** {@code f32} or {@code bf16}, any case. */
     public static Compute parse(String name) {

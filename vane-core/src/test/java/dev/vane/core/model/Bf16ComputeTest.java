@@ -49,6 +49,19 @@ class Bf16ComputeTest {
     }
 
     @Test
+    void modelsLoadWithTheProcessDefault() {
+        Compute.setDefault(Compute.BF16);
+        try (Model m = Model.load(f32.directory())) {
+            assertThat(m.compute()).isEqualTo(Compute.BF16);
+        } finally {
+            Compute.setDefault(null);
+        }
+        try (Model m = Model.load(f32.directory())) {
+            assertThat(m.compute()).isEqualTo(Compute.F32);
+        }
+    }
+
+    @Test
     void logitsStayWithinBf16RoundingOfFloat32() {
         assertThat(Dnnl.enabled()).as(Dnnl.status()).isTrue();
         for (int[] p : prompts) {
