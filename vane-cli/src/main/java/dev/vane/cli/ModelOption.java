@@ -1,12 +1,13 @@
 package dev.vane.cli;
 
 import dev.vane.core.InvalidInputException;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** {@code --model DIR}, defaulting to the bundled model organism. */
+/** {@code --model DIR}, defaulting to the bundled model organism, and {@code --compute f32|bf16}. */
 final class ModelOption {
     /** Where the bundled organism lives, relative to Vane's home (the repository root). */
     static final String BUNDLED = "models/organism-chat";
@@ -14,6 +15,9 @@ final class ModelOption {
     @Option(names = "--model", paramLabel = "DIR",
             description = "Hugging Face checkpoint directory (default: the bundled organism, " + BUNDLED + ").")
     Path model;
+
+    @Mixin
+    ComputeOption compute;
 
     /** The chosen directory, or the bundled organism. */
     Path resolve() {

@@ -192,8 +192,8 @@ final class ServeCommand implements Callable<Integer> {
             Runtime.getRuntime().addShutdownHook(hook);
             ShutdownSignals signals = ShutdownSignals.install(stop::countDown);
             try {
-                err.printf("vane serve: %s at http://%s:%d/v1 (%svectors: %s; default steering: %s; batch %d%s)%n",
-                        server.modelName(), host, server.port(),
+                err.printf("vane serve: %s at http://%s:%d/v1 (compute %s; %svectors: %s; default steering: %s; batch %d%s)%n",
+                        server.modelName(), host, server.port(), model.compute(),
                         adapters.dirs.isEmpty() ? "" : "adapters: " + adapters.describe() + "; ",
                         registry.all().isEmpty() ? "none" : String.join(", ", registry.all().keySet()),
                         steer.isEmpty() ? "none" : String.join(", ", steer), maxBatch, key != null ? "; API key required" : "");

@@ -2,6 +2,7 @@ package dev.vane.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vane.core.tensor.Compute;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -50,6 +51,31 @@ class GenerateCommandTest {
                 "--stop", "Step 2", "--json").out());
         assertThat(r.get("text").asText()).contains("Step 1").doesNotContain("Step 2");
         assertThat(r.get("finish_reason").asText()).isEqualTo("stop");
+    }
+
+    @Test
+    void bf16ComputeKeepsTheGreedyAnswerAndIsNotLeftOver() throws IOException {
+        // a prompt of 32 tokens or more, so the prefill's products are bf16 ones
+        String[] args = {"generate", "--chat", "--prompt", "How do I bake bread? I have flour, water, salt, yeast and an "
+                + "oven, a free afternoon, and I have never baked anything before.", "--max-tokens", "16", "--json"};
+        CliRun bf16 = CliRun.of(concat(args, "--compute", "bf16"));
+        assertThat(bf16.exitCode()).as(bf16.err()).isZero();
+        assertThat(Compute.byDefault()).isEqualTo(Compute.BF16);
+        CliRun f32 = CliRun.of(args);
+        assertThat(Compute.byDefault()).isEqualTo(Compute.F32);     // the next command line sets it again
+        JsonNode a = JSON.readTree(bf16.out()), b = JSON.readTree(f32.out());
+        assertThat(a.get("prompt_tokens").asInt()).isGreaterThanOrEqualTo(32);
+        assertThat(a.get("token_ids")).isEqualTo(b.get("token_ids"));
+
+        CliRun bad = CliRun.of("generate", "--prompt", "hi", "--compute", "fp16");
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).contains("compute must be f32 or bf16, not 'fp16'");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 
     @Test
