@@ -25,12 +25,14 @@ import java.util.concurrent.Callable;
                         + "cached), decode at context 128 and 1024, steering overhead (a vector added at every "
                         + "layer), peak resident memory, memory bandwidth (STREAM triad) and decode as a fraction "
                         + "of it, and the matrix-product rate (the engine's, the pure-Java kernels', and OpenBLAS's "
-                        + "on a large square product: the attainable peak). Timed figures are medians of --runs. "
+                        + "on a large square product: the attainable peak), the same product in bf16 through oneDNN "
+                        + "beside whether the CPU has bf16 units (avx512_bf16, amx_bf16). Timed figures are medians of --runs. "
                         + "bench/compare.sh puts them beside PyTorch's. VANE_GEMM=java measures without OpenBLAS.",
                 "--train measures one training step instead, --gcg one GCG step (bench/compare.sh --train, --gcg)."},
         footerHeading = "%nExamples:%n",
         footer = {"  vane bench --shape qwen2.5-0.5b",
                 "  vane bench --shape llama-3.2-1b --threads 2 --runs 5 --json",
+                "  vane bench --shape qwen2.5-0.5b --compute bf16   # prefill, extraction in bf16",
                 "  vane bench --shape tinyllama-1.1b --prepare     # only write the checkpoint, print its folder",
                 "  vane bench --shape qwen2.5-0.5b --gcg --tokenizer ~/.cache/vane/bench/tokenizers/qwen2.5-0.5b"},
         mixinStandardHelpOptions = true)
@@ -44,6 +46,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: all cores).")
     Integer threads;
+
+    @CommandLine.Mixin
+    ComputeOption compute;
 
     @Option(names = "--runs", paramLabel = "R", defaultValue = "3", description = "Runs per figure; the median is reported (default: ${DEFAULT-VALUE}).")
     int runs;
@@ -96,6 +101,7 @@ final class BenchCommand implements Callable<Integer> {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("shape", r.shape());
             o.put("threads", r.threads());
+            o.put("compute", compute.effective().toString());
             o.put("load_s", r.loadS());
             o.put("prefill_tok_s", r.prefillTokS());
             o.put("extract_tok_s", r.extractTokS());
@@ -111,9 +117,12 @@ final class BenchCommand implements Callable<Integer> {
             o.put("gemm_gflops", r.gemm().engineGflops());
             o.put("gemm_java_gflops", r.gemm().javaGflops());
             if (!Double.isNaN(r.gemm().libraryGflops())) o.put("gemm_library_gflops", r.gemm().libraryGflops());
+            if (!Double.isNaN(r.gemm().bf16Gflops())) o.put("gemm_bf16_gflops", r.gemm().bf16Gflops());
+            o.put("gemm_bf16_kernels", r.gemm().bf16Kernels());
+            o.put("cpu_bf16", r.gemm().cpuBf16());
             out.println(o.toString());
         } else {
-            out.printf("shape %s, %d threads, median of %d runs%n", r.shape(), r.threads(), runs);
+            out.printf("shape %s, %d threads, compute %s, median of %d runs%n", r.shape(), r.threads(), compute.effective(), runs);
             out.printf("  load                 %10.3f s%n", r.loadS());
             out.printf("  prefill (1 x 512)    %10.1f tokens/s%n", r.prefillTokS());
             out.printf("  extraction (32 x 64) %10.1f tokens/s%n", r.extractTokS());
@@ -130,6 +139,12 @@ final class BenchCommand implements Callable<Integer> {
                 out.printf("    library peak       %10.1f GFLOP/s (sgemm 1024^3 float32; engine at %.0f %%)%n",
                         g.libraryGflops(), 100 * g.engineGflops() / g.libraryGflops());
             }
+            if (!Double.isNaN(g.bf16Gflops())) {
+                out.printf("    bf16 (oneDNN)      %10.1f GFLOP/s (%s)%n", g.bf16Gflops(), g.bf16Kernels());
+            } else {
+                out.printf("    bf16 (oneDNN)      %10s (%s)%n", "-", g.bf16Kernels());
+            }
+            out.printf("  CPU bf16 units       %s%n", g.cpuBf16());
         }
         out.flush();
         return 0;
@@ -142,6 +157,7 @@ final class BenchCommand implements Callable<Integer> {
             ObjectNode o = mapper.createObjectNode();
             o.put("shape", s.shapeName());
             o.put("threads", n);
+            o.put("compute", compute.effective().toString());
             o.put("train_seq", 512);
             ObjectNode lora = o.putObject("train_lora");
             lora.put("rank", 16).put("alpha", 32).put("dropout", 0.0);
@@ -159,7 +175,8 @@ final class BenchCommand implements Callable<Integer> {
             }
             out.println(o.toString());
         } else {
-            out.printf("shape %s, %d threads, one optimiser step on 1 x 512, median of %d runs%n", s.shapeName(), n, runs);
+            out.printf("shape %s, %d threads, compute %s, one optimiser step on 1 x 512, median of %d runs%n", s.shapeName(), n,
+                    compute.effective(), runs);
             out.printf("  LoRA r=16 (all linear layers) %10.1f tokens/s, peak RSS %.0f MB%n",
                     Benchmark.median(r.lora()), r.peakLoraMb());
             if (r.full() != null) {
@@ -182,12 +199,13 @@ final class BenchCommand implements Callable<Integer> {
             ObjectNode o = mapper.createObjectNode();
             o.put("shape", s.shapeName());
             o.put("threads", n);
+            o.put("compute", compute.effective().toString());
             ObjectNode g = o.putObject("gcg_step_s");
             for (int b = 0; b < batches.length; b++) g.set(Integer.toString(batches[b]), runsNode(mapper, seconds[b]));
             out.println(o.toString());
         } else {
-            out.printf("shape %s, %d threads, one GCG step (32 + 20 + 5 tokens, 16-token target, top-256), median of %d runs%n",
-                    s.shapeName(), n, runs);
+            out.printf("shape %s, %d threads, compute %s, one GCG step (32 + 20 + 5 tokens, 16-token target, top-256), median of %d runs%n",
+                    s.shapeName(), n, compute.effective(), runs);
             for (int b = 0; b < batches.length; b++) {
                 out.printf("  batch %4d candidates  %8.2f s/step%n", batches[b], Benchmark.median(seconds[b]));
             }

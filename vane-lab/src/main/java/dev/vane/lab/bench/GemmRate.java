@@ -1,7 +1,10 @@
 package dev.vane.lab.bench;
 
 import dev.vane.core.tensor.Blas;
+import dev.vane.core.tensor.Compute;
 import dev.vane.core.tensor.ComputePool;
+import dev.vane.core.tensor.DType;
+import dev.vane.core.tensor.Dnnl;
 import dev.vane.core.tensor.Matrix;
 
 import java.lang.foreign.MemorySegment;
@@ -12,7 +15,8 @@ import java.util.function.DoubleSupplier;
  * How close the engine's matrix products come to what this machine's matrix units give: the library's own rate
  * on a large square float32 product (OpenBLAS sgemm 1024^3 - the attainable peak, since OpenBLAS's kernels are
  * hand-written for the CPU) beside the engine's product of a model weight (bf16, 512 tokens) with its kernels as
- * chosen and with the pure-Java ones. GFLOP/s count 2 m n k; each figure is the best of a few repetitions.
+ * chosen and with the pure-Java ones, and the same product in bf16 through oneDNN (with whether the CPU has bf16
+ * units, without which oneDNN emulates them). GFLOP/s count 2 m n k; each figure is the best of a few repetitions.
  *
  * <pre>{@code
  * GemmRate r = GemmRate.measure(model.layer(0).up(), 512);
@@ -24,8 +28,12 @@ import java.util.function.DoubleSupplier;
  * @param engineGflops   {@code Matrix.matmul} of the weight with the chosen kernels
  * @param javaGflops     the same with the pure-Java kernels
  * @param product        the engine product measured, e.g. "[4864 x 896] BF16 x 512 tokens"
+ * @param bf16Gflops     the same product in {@link Compute#BF16} through oneDNN (NaN when it is not loaded)
+ * @param bf16Kernels    oneDNN and the implementation it picked, or why it is not loaded
+ * @param cpuBf16        the CPU's bf16 units ({@link CpuBf16})
  */
-public record GemmRate(String kernels, double libraryGflops, double engineGflops, double javaGflops, String product) {
+public record GemmRate(String kernels, double libraryGflops, double engineGflops, double javaGflops, String product,
+                       double bf16Gflops, String bf16Kernels, String cpuBf16) {
     private static final int REPEATS = 5;
 
     /** Measures with the compute pool as it is set. */
@@ -36,7 +44,7 @@ public record GemmRate(String kernels, double libraryGflops, double engineGflops
         double flops = 2.0 * tokens * weight.rows() * weight.cols();
         double engine = best(flops, () -> {
             long t0 = System.nanoTime();
-            weight.matmul(x, tokens, y);
+            weight.matmul(x, tokens, y, Compute.F32);
             return System.nanoTime() - t0;
         });
         double java;
@@ -51,7 +59,18 @@ public record GemmRate(String kernels, double libraryGflops, double engineGflops
             Blas.choose(null);
         }
         String product = "[" + weight.rows() + " x " + weight.cols() + "] " + weight.dtype() + " x " + tokens + " tokens";
-        return new GemmRate(Blas.status(), library(), engine, java, product);
+        double bf16 = Double.NaN;
+        String bf16Kernels = Dnnl.status();
+        if (Dnnl.enabled()) {
+            bf16 = best(flops, () -> {
+                long t0 = System.nanoTime();
+                weight.matmul(x, tokens, y, Compute.BF16);
+                return System.nanoTime() - t0;
+            });
+            int share = (weight.rows() + ComputePool.get().threads() - 1) / ComputePool.get().threads();
+            bf16Kernels += ", " + Dnnl.implementation(tokens, share, weight.cols(), DType.BF16, DType.BF16);
+        }
+        return new GemmRate(Blas.status(), library(), engine, java, product, bf16, bf16Kernels, CpuBf16.describe());
     }
 
     /** OpenBLAS on one thread per pool thread, as the engine calls it, over a square 1024^3 product. */
