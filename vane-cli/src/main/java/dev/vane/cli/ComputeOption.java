@@ -32,8 +32,8 @@ final class ComputeOption {
     void compute(Compute compute) {
         this.compute = compute;
         Compute.setDefault(compute);
-        if (compute == Compute.BF16 && !Dnnl.enabled()) {
-            System.err.println("vane: warning: --compute bf16 runs emulated in Java (" + Dnnl.status() + ")");
+        if (compute == Compute.BF16 && !Dnnl.usedForBf16()) {
+            System.err.println("vane: warning: bf16 products are emulated over the float32 kernels (" + Dnnl.status() + ")");
         }
     }
 

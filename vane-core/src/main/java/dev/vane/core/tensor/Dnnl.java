@@ -26,7 +26,8 @@ import java.util.List;
  * kernels for its exact shape (milliseconds), so primitives are kept per shape ({@link PrimitiveCache}).
  * Operands are native memory (the mapped weights, or buffers the caller fills), since oneDNN keeps pointers in
  * its memory objects between calls. Where the library cannot load, {@link #enabled()} is false and
- * {@link #status()} says why; {@code VANE_DNNL=off} (or {@code -Dvane.dnnl=off}) turns it off on purpose.
+ * {@link #status()} says why; {@code VANE_DNNL=off} (or {@code -Dvane.dnnl=off}) turns it off on purpose. The
+ * engine sends its bf16 products here only where the CPU has bf16 units ({@link Use}).
  *
  * <pre>{@code
  * if (Dnnl.enabled()) {
@@ -56,15 +57,25 @@ public final class Dnnl {
         final Api api;
         final MemorySegment engine;
         final PrimitiveCache primitives;
+        final String isa;
         final String description;
         final String failure;
 
-        private Library(Api api, MemorySegment engine, String description, String failure) {
+        private Library(Api api, MemorySegment engine, String isa, String failure) {
             this.api = api;
+            this.isa = isa;
             this.engine = engine;
             this.primitives = api == null ? null : new PrimitiveCache(CACHED_SHAPES, p -> api.destroy(p));
-            this.description = description;
+            this.description = api == null ? null : "oneDNN " + version(api) + " (" + isa + ")";
             this.failure = failure;
+        }
+
+        private static String version(Api api) {
+            try {
+                return api.version();
+            } catch (Throwable t) {
+                return "?";
+            }
         }
 
         static Library load(ClassLoader loader, Path cache) {
@@ -80,7 +91,7 @@ public final class Dnnl {
                     api.check("dnnl_engine_create", (int) api.engineCreate.invokeExact(out, CPU_ENGINE, 0L));
                     engine = out.get(ValueLayout.ADDRESS, 0);
                 }
-                return new Library(api, engine, "oneDNN " + api.version() + " (" + api.isa() + ")", null);
+                return new Library(api, engine, api.isa(), null);
             } catch (Throwable t) {
                 return new Library(null, null, null, "oneDNN did not load: " + t);
             }
@@ -95,35 +106,69 @@ public final class Dnnl {
         return Library.load(loader, cache).failure;
     }
 
-    private static volatile Boolean chosen;      // null: as the environment says
+    /** Which bf16 products go to oneDNN. */
+    public enum Use {
+        /** None: bf16 products are emulated over the float32 kernels (VANE_DNNL=off). */
+        NEVER,
+        /**
+         * All of them where the CPU has bf16 units (the default). Without them oneDNN emulates bf16 in its own
+         * kernels, measured 3x slower than rounding the operands and calling OpenBLAS, which sums the same way.
+         */
+        WITH_BF16_UNITS,
+        /** All of them (VANE_DNNL=on): lets tests and benchmarks run oneDNN on any CPU. */
+        ALWAYS
+    }
 
-    /** What VANE_DNNL / -Dvane.dnnl say, read once. */
-    private static final boolean CONFIGURED = !"off".equalsIgnoreCase(setting());
+    private static volatile Use chosen;      // null: as the environment says
+
+    /** What VANE_DNNL / -Dvane.dnnl say (off, on, else as the CPU allows), read once. */
+    private static final Use CONFIGURED = switch (String.valueOf(setting()).toLowerCase(java.util.Locale.ROOT)) {
+        case "off" -> Use.NEVER;
+        case "on" -> Use.ALWAYS;
+        default -> Use.WITH_BF16_UNITS;
+    };
 
     private static String setting() {
         String p = System.getProperty("vane.dnnl");
         return p != null ? p : System.getenv("VANE_DNNL");
     }
 
-    /** Whether oneDNN is loaded and not turned off. */
+    private static Use chosen() {
+        Use c = chosen;
+        return c != null ? c : CONFIGURED;
+    }
+
+    /** Whether oneDNN is loaded and not turned off ({@link #matmul} may be called). */
     public static boolean enabled() {
-        Boolean c = chosen;
-        return Library.INSTANCE.api != null && (c != null ? c : CONFIGURED);
+        return Library.INSTANCE.api != null && chosen() != Use.NEVER;
+    }
+
+    /** Whether oneDNN runs bf16 on the CPU's own units (AVX512_BF16 or AMX), as its instruction set says. */
+    public static boolean bf16Units() {
+        Library lib = Library.INSTANCE;
+        return lib.api != null && (lib.isa.contains("bf16") || lib.isa.contains("amx"));
+    }
+
+    /** Whether the engine's bf16 products go to oneDNN (else they are emulated in Java). */
+    public static boolean usedForBf16() {
+        if (!enabled()) return false;
+        return chosen() == Use.ALWAYS || bf16Units();
     }
 
     /**
-     * Turns oneDNN on or off for this process (off: bf16 products are emulated in Java); {@code null} goes back to
-     * what {@code VANE_DNNL} / {@code -Dvane.dnnl} say.
+     * Chooses which bf16 products go to oneDNN for this process; {@code null} goes back to what {@code VANE_DNNL} /
+     * {@code -Dvane.dnnl} say.
      */
-    public static void choose(Boolean use) {
+    public static void choose(Use use) {
         chosen = use;
     }
 
-    /** One line for reports: the library and the CPU instructions it uses, or why it does not run. */
+    /** One line for reports: the library, its instruction set and whether bf16 products use it, or why not. */
     public static String status() {
         Library lib = Library.INSTANCE;
         if (lib.api == null) return "no oneDNN (" + lib.failure + ")";
         if (!enabled()) return "oneDNN off (VANE_DNNL=off; " + lib.description + " is available)";
+        if (!usedForBf16()) return lib.description + "; no bf16 units, so bf16 products are emulated over float32 kernels";
         return lib.description;
     }
 

@@ -33,7 +33,8 @@ import java.util.Arrays;
  * Every output is summed in an order fixed by the shapes, so results do not depend on threads or JIT state.
  *
  * <p>Under {@link Compute#BF16} the many-token products multiply bf16 activations by bf16 weights with float32
- * sums: through oneDNN ({@link Dnnl}) where it is loaded, else in Java on the same rounded operands.
+ * sums: through oneDNN ({@link Dnnl}) where the CPU has bf16 units, else by the float32 kernels on the same
+ * rounded operands (products of two bf16 values are exact in float32, so only the order of the sums differs).
  */
 public final class Matrix {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -127,7 +128,7 @@ public final class Matrix {
             if (m.cols != ms[0].cols) throw new IllegalArgumentException("matrices differ in columns");
         }
         boolean bf16 = compute == Compute.BF16 && tokens >= Blas.MIN_ROWS;
-        if (bf16 && Dnnl.enabled()) {
+        if (bf16 && Dnnl.usedForBf16()) {
             Bf16Products.matmulAll(ms, x, tokens, outs);
             return;
         }
@@ -163,7 +164,7 @@ public final class Matrix {
     /** {@link #matmulTransposed(float[], int, float[], boolean)} in the given precision (bf16 from 32 tokens on). */
     public void matmulTransposed(float[] dy, int tokens, float[] dx, boolean accumulate, Compute compute) {
         boolean bf16 = compute == Compute.BF16 && tokens >= Blas.MIN_ROWS;
-        if (bf16 && Dnnl.enabled()) {
+        if (bf16 && Dnnl.usedForBf16()) {
             Bf16Products.matmulTransposed(this, dy, tokens, dx, accumulate);
             return;
         }

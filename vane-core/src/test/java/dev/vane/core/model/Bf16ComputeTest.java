@@ -9,6 +9,8 @@ import dev.vane.core.tensor.Dnnl;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.file.Path;
 import java.util.Random;
@@ -61,20 +63,29 @@ class Bf16ComputeTest {
         }
     }
 
-    @Test
-    void logitsStayWithinBf16RoundingOfFloat32() {
-        assertThat(Dnnl.enabled()).as(Dnnl.status()).isTrue();
+    /**
+     * Measured, both ways: max |logit| 23.1, max difference 0.085-0.165 (0.7 %); of the 120 positions one (with
+     * the emulation) changes its most likely token, where float32's top two are 0.0018 apart. So: a difference
+     * under 2 % of the largest logit, and a changed top token only where float32's top two are within twice it.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Dnnl.Use.class, names = {"ALWAYS", "NEVER"})
+    void logitsStayWithinBf16RoundingOfFloat32(Dnnl.Use dnnl) {
         for (int[] p : prompts) {
             float[] a = f32.forward(Batch.of(p), new Hooks()).logits(0).data();
-            float[] b = bf16.forward(Batch.of(p), new Hooks()).logits(0).data();
+            float[] b = logits(bf16, p, dnnl, Blas.Use.LARGE);
             double maxDiff = maxDiff(a, b), maxLogit = 0;
             for (float v : a) maxLogit = Math.max(maxLogit, Math.abs(v));
-            int vocab = f32.config().vocabSize(), agree = 0;
-            for (int pos = 0; pos < p.length; pos++) if (argmax(a, pos * vocab, vocab) == argmax(b, pos * vocab, vocab)) agree++;
-            // measured: max |logit| 23.1, max difference 0.085-0.156 (0.7 %), every position's argmax the same
             assertThat(maxDiff).as("bf16 products ran (they round)").isGreaterThan(1e-3);
             assertThat(maxDiff).isLessThan(0.02 * maxLogit);
-            assertThat(agree).as("positions whose most likely next token is the same").isEqualTo(p.length);
+            int vocab = f32.config().vocabSize();
+            for (int pos = 0; pos < p.length; pos++) {
+                int want = argmax(a, pos * vocab, vocab), got = argmax(b, pos * vocab, vocab);
+                if (got != want) {
+                    double margin = a[pos * vocab + want] - a[pos * vocab + got];
+                    assertThat(margin).as("position %d: top token %d -> %d", pos, want, got).isLessThan(2 * maxDiff);
+                }
+            }
         }
     }
 
@@ -87,20 +98,20 @@ class Bf16ComputeTest {
      */
     @Test
     void theJavaEmulationComputesTheSameAsOneDnn() {
-        float[] oneDnn = logits(bf16, true, Blas.Use.LARGE);
-        float[] overBlas = logits(bf16, false, Blas.Use.LARGE);
-        float[] overJava = logits(bf16, false, Blas.Use.NEVER);
+        float[] oneDnn = logits(bf16, prompts[0], Dnnl.Use.ALWAYS, Blas.Use.LARGE);
+        float[] overBlas = logits(bf16, prompts[0], Dnnl.Use.NEVER, Blas.Use.LARGE);
+        float[] overJava = logits(bf16, prompts[0], Dnnl.Use.NEVER, Blas.Use.NEVER);
         double orderAlone = maxDiff(overBlas, overJava);
         assertThat(orderAlone).isLessThan(0.1);
         assertThat(maxDiff(oneDnn, overBlas)).isLessThanOrEqualTo(2 * orderAlone + 1e-3);
         assertThat(maxDiff(oneDnn, overJava)).isLessThanOrEqualTo(2 * orderAlone + 1e-3);
     }
 
-    private static float[] logits(Model model, boolean dnnl, Blas.Use blas) {
+    private static float[] logits(Model model, int[] prompt, Dnnl.Use dnnl, Blas.Use blas) {
         Dnnl.choose(dnnl);
         Blas.choose(blas);
         try {
-            return model.forward(Batch.of(prompts[0]), new Hooks()).logits(0).data();
+            return model.forward(Batch.of(prompt), new Hooks()).logits(0).data();
         } finally {
             Dnnl.choose(null);
             Blas.choose(null);

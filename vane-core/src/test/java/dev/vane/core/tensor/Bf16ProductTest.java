@@ -31,9 +31,9 @@ class Bf16ProductTest {
 
     /** oneDNN, or the emulation over OpenBLAS (ALWAYS) or over the Java kernels (NEVER). */
     private static void choose(String path) {
-        Dnnl.choose(path.equals("dnnl"));
+        Dnnl.choose(path.equals("dnnl") ? Dnnl.Use.ALWAYS : Dnnl.Use.NEVER);
         Blas.choose(path.equals("java") ? Blas.Use.NEVER : Blas.Use.ALWAYS);
-        if (path.equals("dnnl")) assertThat(Dnnl.enabled()).as(Dnnl.status()).isTrue();
+        assertThat(Dnnl.usedForBf16()).as(Dnnl.status()).isEqualTo(path.equals("dnnl"));
     }
 
     @ParameterizedTest(name = "{0} weights, {1}")

@@ -35,6 +35,20 @@ class DnnlTest {
     }
 
     @Test
+    void bf16ProductsGoToOneDnnOnlyWithBf16Units() {
+        try {
+            Dnnl.choose(Dnnl.Use.WITH_BF16_UNITS);
+            assertThat(Dnnl.usedForBf16()).isEqualTo(Dnnl.bf16Units());
+            if (!Dnnl.bf16Units()) assertThat(Dnnl.status()).contains("no bf16 units", "emulated");
+            Dnnl.choose(Dnnl.Use.ALWAYS);
+            assertThat(Dnnl.usedForBf16()).isTrue();
+            assertThat(Dnnl.status()).doesNotContain("emulated");
+        } finally {
+            Dnnl.choose(null);
+        }
+    }
+
+    @Test
     void withoutTheJarTheReasonIsSaid(@TempDir Path cache) {
         ClassLoader empty = new URLClassLoader(new URL[0], null);
         assertThat(Dnnl.loadFailure(empty, cache)).contains("org.bytedeco:dnnl", "not on the class path");
@@ -42,9 +56,10 @@ class DnnlTest {
 
     @Test
     void turningItOffIsReported() {
-        Dnnl.choose(false);
+        Dnnl.choose(Dnnl.Use.NEVER);
         try {
             assertThat(Dnnl.enabled()).isFalse();
+            assertThat(Dnnl.usedForBf16()).isFalse();
             assertThat(Dnnl.status()).startsWith("oneDNN off (");
         } finally {
             Dnnl.choose(null);
