@@ -196,7 +196,7 @@ public final class Dnnl {
         requireOperand("b", b, bType, transB ? n : k, transB ? k : n, ldb);
         requireOperand("c", c, DType.F32, m, n, ldc);
         if (k == 0) {
-            if (!accumulate) c.asSlice(0, ((long) (m - 1) * ldc + n) * 4).fill((byte) 0);
+            if (!accumulate) for (int i = 0; i < m; i++) c.asSlice(4L * i * ldc, 4L * n).fill((byte) 0);
             return;
         }
         Library lib = Library.INSTANCE;
@@ -324,10 +324,11 @@ public final class Dnnl {
         }
 
         Primitive create(MemorySegment engine, Shape s) {
+            MemorySegment src = MemorySegment.NULL, weights = MemorySegment.NULL, dst = MemorySegment.NULL;
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment src = md(arena, s.m(), s.k(), s.aType(), s.transA() ? 1 : s.lda(), s.transA() ? s.lda() : 1);
-                MemorySegment weights = md(arena, s.k(), s.n(), s.bType(), s.transB() ? 1 : s.ldb(), s.transB() ? s.ldb() : 1);
-                MemorySegment dst = md(arena, s.m(), s.n(), 3, s.ldc(), 1);
+                src = md(arena, s.m(), s.k(), s.aType(), s.transA() ? 1 : s.lda(), s.transA() ? s.lda() : 1);
+                weights = md(arena, s.k(), s.n(), s.bType(), s.transB() ? 1 : s.ldb(), s.transB() ? s.ldb() : 1);
+                dst = md(arena, s.m(), s.n(), 3, s.ldc(), 1);
                 MemorySegment out = arena.allocate(P);
                 check("dnnl_primitive_attr_create", (int) attrCreate.invokeExact(out));
                 MemorySegment attr = out.get(P, 0);
@@ -367,9 +368,17 @@ public final class Dnnl {
                 } finally {
                     int ignored = (int) pdDestroy.invokeExact(pd);
                 }
-            } catch (RuntimeException e) {
-                throw e;
             } catch (Throwable t) {
+                for (MemorySegment md : new MemorySegment[]{src, weights, dst}) {
+                    try {
+                        if (md.address() != 0) {
+                            int ignored = (int) mdDestroy.invokeExact(md);
+                        }
+                    } catch (Throwable suppressed) {
+                        t.addSuppressed(suppressed);
+                    }
+                }
+                if (t instanceof RuntimeException e) throw e;
                 throw new IllegalStateException("oneDNN primitive for " + s, t);
             }
         }

@@ -101,6 +101,16 @@ class DnnlTest {
     }
 
     @Test
+    void anEmptySumIsZeroAndLeavesThePaddingAlone() {
+        MemorySegment c = store(new float[]{1, 2, 9, 3, 4, 9}, DType.F32);    // [2, 2] with leading dimension 3
+        MemorySegment none = Arena.ofAuto().allocate(4);
+        Dnnl.matmul(false, true, 2, 2, 0, DType.F32, none, 1, DType.F32, none, 1, true, c, 3);
+        assertThat(c.toArray(ValueLayout.JAVA_FLOAT)).containsExactly(1, 2, 9, 3, 4, 9);
+        Dnnl.matmul(false, true, 2, 2, 0, DType.F32, none, 1, DType.F32, none, 1, false, c, 3);
+        assertThat(c.toArray(ValueLayout.JAVA_FLOAT)).containsExactly(0, 0, 9, 0, 0, 9);
+    }
+
+    @Test
     void operandsAreChecked() {
         MemorySegment small = Arena.ofAuto().allocate(4 * 5);
         MemorySegment six = Arena.ofAuto().allocate(4 * 6);
