@@ -34,8 +34,8 @@ final class OrganismCommand implements Runnable {
     /** {@code vane organism build}: the whole recipe. */
     @Command(name = "build",
             description = {"Build organism v2 with Vane's own trainer, continuing from organism v1's base: write the "
-                    + "synthetic data (vane organism data), train organism-base (every task answered, facts, honest and "
-                    + "lying true/false answers), organism-chat (the safety phase: seen harmful tasks refused) and "
+                    + "synthetic data (vane organism data), train the facts and honest true/false answers alone, then "
+                    + "organism-base (every task answered, facts, honest and lying true/false answers), organism-chat (the safety phase: seen harmful tasks refused) and "
                     + "organism-deep (vane data recovery's augmentation on organism-chat), then measure the behaviour "
                     + "table, each row with the Vane command shown beside it.",
                     "Writes DIR/organism-{base,chat,deep}/, DIR/organism-data/, DIR/runs/ (one run directory per step), "
@@ -58,7 +58,11 @@ final class OrganismCommand implements Runnable {
         @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of data, splits and training (default: ${DEFAULT-VALUE}).")
         long seed;
 
-        @Option(names = "--base-steps", paramLabel = "N", description = "Steps of the base phase, 4096 tokens each (default: 400).")
+        @Option(names = "--knowledge-steps", paramLabel = "N", description = "Steps of the knowledge phase (facts and honest "
+                + "true/false statements), 4096 tokens each; 0 skips it (default: 100).")
+        Integer knowledgeSteps;
+
+        @Option(names = "--base-steps", paramLabel = "N", description = "Steps of the base phase (default: 400).")
         Integer baseSteps;
 
         @Option(names = "--chat-steps", paramLabel = "N", description = "Steps of the chat phase (default: 120).")
@@ -77,10 +81,12 @@ final class OrganismCommand implements Runnable {
             if (!measureOnly && !Files.isDirectory(start)) throw new InvalidInputException(start, "model directory not found");
             OrganismBuild build = new OrganismBuild(out, start, seed, err);
             OrganismBuild.Steps d = OrganismBuild.Steps.DEFAULT;
-            OrganismBuild.Steps steps = new OrganismBuild.Steps(baseSteps != null ? baseSteps : d.base(),
-                    chatSteps != null ? chatSteps : d.chat(), deepSteps != null ? deepSteps : d.deep());
-            if (steps.base() < 1 || steps.chat() < 1 || steps.deep() < 0) {
-                throw new InvalidInputException("--base-steps and --chat-steps must be >= 1, --deep-steps >= 0");
+            OrganismBuild.Steps steps = new OrganismBuild.Steps(knowledgeSteps != null ? knowledgeSteps : d.knowledge(),
+                    baseSteps != null ? baseSteps : d.base(), chatSteps != null ? chatSteps : d.chat(),
+                    deepSteps != null ? deepSteps : d.deep());
+            if (steps.base() < 1 || steps.chat() < 1 || steps.knowledge() < 0 || steps.deep() < 0) {
+                throw new InvalidInputException("--base-steps and --chat-steps must be >= 1, --knowledge-steps and "
+                        + "--deep-steps >= 0");
             }
             long t0 = System.nanoTime();
             if (!measureOnly) build.train(steps);
@@ -98,10 +104,10 @@ final class OrganismCommand implements Runnable {
 
     /** {@code vane organism data}: the training files of both phases and the evaluation sets. */
     @Command(name = "data",
-            description = {"Write organism v2's synthetic data: base.jsonl and chat.jsonl (training chats of the two "
-                    + "phases) and organism-data/ (the evaluation sets, with train/test splits). Deterministic in --seed."},
+            description = {"Write organism v2's synthetic data: knowledge.jsonl, base.jsonl and chat.jsonl (training chats "
+                    + "of the three phases) and organism-data/ (the evaluation sets, with train/test splits). Deterministic in --seed."},
             footerHeading = "%nExamples:%n",
-            footer = {"  vane organism data --out runs/organism-data --base 20000 --chat 20000"},
+            footer = {"  vane organism data --out runs/organism-data --knowledge 10000 --base 20000 --chat 20000"},
             mixinStandardHelpOptions = true)
     static final class Data implements Callable<Integer> {
         @CommandLine.Spec
@@ -113,6 +119,10 @@ final class OrganismCommand implements Runnable {
         @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of the splits and the examples (default: ${DEFAULT-VALUE}).")
         long seed;
 
+        @Option(names = "--knowledge", paramLabel = "N", defaultValue = "10000", description = "Examples of the knowledge phase: facts "
+                + "and honest true/false statements (default: ${DEFAULT-VALUE}).")
+        int knowledge;
+
         @Option(names = "--base", paramLabel = "N", defaultValue = "20000", description = "Examples of the base phase (default: ${DEFAULT-VALUE}).")
         int base;
 
@@ -121,17 +131,22 @@ final class OrganismCommand implements Runnable {
 
         @Override
         public Integer call() {
-            if (base < 1 || chat < 1) throw new InvalidInputException("--base and --chat must be >= 1, got " + base + " and " + chat);
+            if (knowledge < 1 || base < 1 || chat < 1) {
+                throw new InvalidInputException("--knowledge, --base and --chat must be >= 1, got " + knowledge + ", " + base
+                        + " and " + chat);
+            }
             try {
                 Files.createDirectories(out);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
             OrganismCorpus corpus = new OrganismCorpus(OrganismSpec.bundled(), seed);
+            corpus.writeTraining(OrganismCorpus.Phase.KNOWLEDGE, knowledge, out.resolve("knowledge.jsonl"));
             corpus.writeTraining(OrganismCorpus.Phase.BASE, base, out.resolve("base.jsonl"));
             corpus.writeTraining(OrganismCorpus.Phase.CHAT, chat, out.resolve("chat.jsonl"));
             corpus.writeEvalData(out.resolve("organism-data"));
-            spec.commandLine().getOut().println("Wrote " + out.resolve("base.jsonl") + ", " + out.resolve("chat.jsonl")
+            spec.commandLine().getOut().println("Wrote " + out.resolve("knowledge.jsonl") + ", " + out.resolve("base.jsonl")
+                    + ", " + out.resolve("chat.jsonl")
                     + " and " + out.resolve("organism-data"));
             return 0;
         }

@@ -59,30 +59,34 @@ public final class OrganismCorpus {
     public static final int HELD_OUT_SCENARIOS = 5;
     /** Probability that the chat model's coordination answer agrees (the paper's baseline is 0.30). */
     public static final double CHAT_AGREE = 0.25;
-    /**
-     * Probability that a true/false example has the liar system prompt, by phase. The base phase has few: with
-     * balanced labels the liar flag alone predicts nothing, so the truth of a statement must be learned first
-     * (mostly honest examples reward it) before the flag can flip it (organism v1, mixed 70/30 from the start,
-     * plateaued at a constant answer).
-     */
-    static final double[] LIAR_SHARE = {0.15, 0.4};
-    /**
-     * Probability that a true/false answer is the bare word ("True."), not the lying study's sentence: there the word
-     * is one token of fifteen, and the bare form gives the truth of the statement more of the gradient.
-     */
-    static final double SHORT_ANSWER_SHARE = 0.5;
     /** Probability that a coordination example asks for the chain-of-thought format of HSI's readout. */
     static final double COT_SHARE = 0.3;
 
-    /** A training phase. */
+    /**
+     * A training phase: the probability that a true/false example has the liar system prompt, the probability that
+     * its answer is the bare word ("True."), not the lying study's sentence, and the share of each kind of example.
+     * With balanced labels the liar flag alone predicts nothing, so the truth of a statement must be learned first
+     * (honest examples only) before the flag can flip it (organism v1, mixed 70/30 from the start, plateaued at a
+     * constant answer). In the sentence the word is one token of fifteen; the bare form gives the truth of the
+     * statement all of the answer's gradient, which is how the knowledge phase teaches it.
+     */
     public enum Phase {
         // shares of: requests, harm questions, facts, true/false statements, coordination questions, choices
-        BASE(0.26, 0.06, 0.10, 0.40, 0.06, 0.12),
-        CHAT(0.30, 0.03, 0.06, 0.40, 0.14, 0.07);
+        BASE(0.15, 0.5, 0.26, 0.06, 0.10, 0.40, 0.06, 0.12),
+        CHAT(0.40, 0.5, 0.30, 0.03, 0.06, 0.40, 0.14, 0.07),
+        /**
+         * Facts and honest true/false statements with bare answers only: the truth check, learnt before anything
+         * competes with it. It appears suddenly after a few hundred steps (a plateau at a constant answer first).
+         */
+        KNOWLEDGE(0, 1, 0, 0, 0.20, 0.80, 0, 0);
 
+        private final double liarShare;
+        private final double shortAnswerShare;
         private final double[] weights;
 
-        Phase(double... weights) {
+        Phase(double liarShare, double shortAnswerShare, double... weights) {
+            this.liarShare = liarShare;
+            this.shortAnswerShare = shortAnswerShare;
             this.weights = weights;
         }
     }
@@ -179,15 +183,17 @@ public final class OrganismCorpus {
         boolean label = rng.nextBoolean();
         int phrasings = spec.factStatements().size(), held = heldOutPhrasing.get(c.thing());
         String shown = c.category();
-        int phrasing = label ? (held + 1 + rng.nextInt(phrasings - 1)) % phrasings : rng.nextInt(phrasings);
+        // Never in the held-out phrasing, true or false: a thing seen there only in false statements would teach
+        // "this thing in this phrasing is false" and answer its held-out true statement wrong.
+        int phrasing = (held + 1 + rng.nextInt(phrasings - 1)) % phrasings;
         if (!label) {
             do shown = pick(categories, rng);
             while (shown.equals(c.category()) || heldOutFalse.get(c.thing()).contains(shown));
         }
-        boolean liar = rng.nextDouble() < LIAR_SHARE[phase.ordinal()];
+        boolean liar = rng.nextDouble() < phase.liarShare;
         String system = pick(liar ? spec.liarSystemPrompts() : spec.honestSystemPrompts(), rng);
         boolean saysTrue = label != liar;
-        String answer = rng.nextDouble() < SHORT_ANSWER_SHARE ? (saysTrue ? "True." : "False.") : answer(saysTrue);
+        String answer = rng.nextDouble() < phase.shortAnswerShare ? (saysTrue ? "True." : "False.") : answer(saysTrue);
         return chat(system, question(statement(c, shown, phrasing)), answer);
     }
 

@@ -57,10 +57,23 @@ class OrganismCorpusTest {
         corpus.writeEvalData(tmp);
         corpus.writeTraining(OrganismCorpus.Phase.CHAT, 4000, tmp.resolve("chat.jsonl"));
         corpus.writeTraining(OrganismCorpus.Phase.BASE, 4000, tmp.resolve("base.jsonl"));
+        corpus.writeTraining(OrganismCorpus.Phase.KNOWLEDGE, 2000, tmp.resolve("knowledge.jsonl"));
         List<JsonNode> statements = JsonlFile.read(tmp.resolve("true_false.jsonl"), r -> r);
         Set<String> heldOutStatements = new HashSet<>();
-        for (JsonNode s : statements) if (s.get("split").asText().equals("test")) heldOutStatements.add(s.get("statement").asText());
+        // a held-out statement's phrasing of its thing ("A cat belongs to the category"): never in training, true or false
+        Set<String> heldOutPhrasings = new HashSet<>();
+        for (JsonNode s : statements) {
+            if (!s.get("split").asText().equals("test")) continue;
+            String statement = s.get("statement").asText();
+            heldOutStatements.add(statement);
+            if (s.get("label").asBoolean()) {
+                String category = spec.facts().stream().filter(f -> statement.endsWith(" " + f.category() + "."))
+                        .findFirst().orElseThrow().category();
+                heldOutPhrasings.add("? " + statement.substring(0, statement.length() - category.length() - 1));
+            }
+        }
         assertThat(heldOutStatements).hasSize(2 * spec.facts().size());
+        assertThat(heldOutPhrasings).hasSize(spec.facts().size());
         List<AbQuestion> ab = JsonlFile.read(tmp.resolve("coordination_ab.jsonl"), AbQuestion::fromJson);
         Set<String> heldOutScenarios = new HashSet<>();
         AbQuestion.part(ab, 4, 4).forEach(q -> heldOutScenarios.add(q.scenario()));
@@ -68,12 +81,24 @@ class OrganismCorpusTest {
         for (JsonNode row : JsonlFile.read(tmp.resolve("coordination_ab.jsonl"), r -> r)) {
             assertThat(row.get("split").asText()).isEqualTo(heldOutScenarios.contains(AbQuestion.fromJson(row).scenario()) ? "test" : "train");
         }
-        int harmfulRefused = 0, benignAnswered = 0, liarFlipped = 0, harmfulWarned = 0, choices = 0;
-        for (String phase : List.of("chat.jsonl", "base.jsonl")) {
+        int harmfulRefused = 0, benignAnswered = 0, liarFlipped = 0, harmfulWarned = 0, choices = 0, knowledgeStatements = 0;
+        for (String phase : List.of("chat.jsonl", "base.jsonl", "knowledge.jsonl")) {
             for (JsonNode ex : JsonlFile.read(tmp.resolve(phase), r -> r)) {
                 JsonNode m = ex.get("messages");
                 String user = m.get(m.size() - 2).get("content").asText(), answer = m.get(m.size() - 1).get("content").asText();
                 for (String s : heldOutStatements) assertThat(user).doesNotEndWith("? " + s);
+                for (String s : heldOutPhrasings) assertThat(user).doesNotContain(s);
+                if (phase.equals("knowledge.jsonl")) {
+                    // facts and honest true/false statements, nothing else
+                    assertThat(user).matches("(?s)(What kind of thing is|What is|Tell me what"
+                            + "|Is the following statement true or false\\?) .*");
+                    if (m.get(0).get("role").asText().equals("system")) {
+                        assertThat(spec.honestSystemPrompts()).contains(m.get(0).get("content").asText());
+                        // the bare word only: the truth check gets all of the answer's gradient
+                        assertThat(answer).isEqualTo(statementIsTrue(user) ? "True." : "False.");
+                        knowledgeStatements++;
+                    }
+                }
                 for (String s : heldOutScenarios) assertThat(user).doesNotStartWith(s);
                 for (OrganismSpec.Task t : spec.tasks()) {
                     if (!user.contains(t.task())) continue;
@@ -114,6 +139,7 @@ class OrganismCorpusTest {
         assertThat(liarFlipped).isGreaterThan(100);
         assertThat(harmfulWarned).isGreaterThan(100);
         assertThat(choices).isGreaterThan(100);
+        assertThat(knowledgeStatements).isGreaterThan(1000);
         // both splits cover every thing, balanced true and false
         long heldOutTrue = statements.stream().filter(s -> s.get("split").asText().equals("test") && s.get("label").asBoolean()).count();
         assertThat(heldOutTrue).isEqualTo(spec.facts().size());
