@@ -36,7 +36,7 @@ import java.util.stream.Stream;
 final class OrganismBuild {
     /** Optimiser steps of each phase (4096 tokens each) and the training examples drawn for each. */
     record Steps(int knowledge, int base, int chat, int deep) {
-        static final Steps DEFAULT = new Steps(400, 400, 120, 100);
+        static final Steps DEFAULT = new Steps(700, 400, 120, 100);
 
         // About 100 facts and statements (of 30-50 tokens) fill a 4096-token step.
         int knowledgeExamples() {
@@ -94,9 +94,10 @@ final class OrganismBuild {
             move(partial.resolve("train"), train);
             deleteTree(partial);
         }
-        // The truth check first, alone: mixed into the base phase it never appeared (build 4: a constant answer,
-        // train statements too; 120-200 steps of it alone did no better). 800 steps of 2048 tokens of facts and bare
-        // honest answers taught it: held-out accuracy 0.98 (models/README.md), hence 400 steps of 4096 here.
+        // The truth check and the choices first: mixed into the base phase they never appeared (build 4: constant
+        // answers, train statements too; 120-200 steps alone did no better). Alone, 800 steps of 2048 tokens taught
+        // the truth check (held-out accuracy 0.98) and about 450 the choices (models/README.md); sharing the phase,
+        // each gets part of its 700 steps of 4096.
         Path base = from;
         if (steps.knowledge() > 0) {
             phase("knowledge", from, train.resolve("knowledge.jsonl"), steps.knowledge(), "1e-3");

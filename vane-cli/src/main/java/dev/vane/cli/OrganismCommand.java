@@ -34,7 +34,7 @@ final class OrganismCommand implements Runnable {
     /** {@code vane organism build}: the whole recipe. */
     @Command(name = "build",
             description = {"Build organism v2 with Vane's own trainer, continuing from organism v1's base: write the "
-                    + "synthetic data (vane organism data), train the facts and honest true/false answers alone, then "
+                    + "synthetic data (vane organism data), train the facts, honest true/false answers and choices alone, then "
                     + "organism-base (every task answered, facts, honest and lying true/false answers), organism-chat (the safety phase: seen harmful tasks refused) and "
                     + "organism-deep (vane data recovery's augmentation on organism-chat), then measure the behaviour "
                     + "table, each row with the Vane command shown beside it.",
@@ -58,8 +58,8 @@ final class OrganismCommand implements Runnable {
         @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of data, splits and training (default: ${DEFAULT-VALUE}).")
         long seed;
 
-        @Option(names = "--knowledge-steps", paramLabel = "N", description = "Steps of the knowledge phase (facts and honest "
-                + "true/false statements), 4096 tokens each; 0 skips it (default: 100).")
+        @Option(names = "--knowledge-steps", paramLabel = "N", description = "Steps of the knowledge phase (facts, honest "
+                + "true/false statements and choices between two things), 4096 tokens each; 0 skips it (default: 700).")
         Integer knowledgeSteps;
 
         @Option(names = "--base-steps", paramLabel = "N", description = "Steps of the base phase (default: 400).")
@@ -119,8 +119,8 @@ final class OrganismCommand implements Runnable {
         @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of the splits and the examples (default: ${DEFAULT-VALUE}).")
         long seed;
 
-        @Option(names = "--knowledge", paramLabel = "N", defaultValue = "10000", description = "Examples of the knowledge phase: facts "
-                + "and honest true/false statements (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--knowledge", paramLabel = "N", defaultValue = "10000", description = "Examples of the knowledge phase: facts, "
+                + "honest true/false statements and choices (default: ${DEFAULT-VALUE}).")
         int knowledge;
 
         @Option(names = "--base", paramLabel = "N", defaultValue = "20000", description = "Examples of the base phase (default: ${DEFAULT-VALUE}).")

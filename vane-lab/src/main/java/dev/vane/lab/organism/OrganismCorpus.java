@@ -75,10 +75,11 @@ public final class OrganismCorpus {
         BASE(0.15, 0.5, 0.26, 0.06, 0.10, 0.40, 0.06, 0.12),
         CHAT(0.40, 0.5, 0.30, 0.03, 0.06, 0.40, 0.14, 0.07),
         /**
-         * Facts and honest true/false statements with bare answers only: the truth check, learnt before anything
-         * competes with it. It appears suddenly after a few hundred steps (a plateau at a constant answer first).
+         * Facts, honest true/false statements with bare answers only, and "which of these is a kind of X" choices:
+         * the truth check and reading which option holds the answer, learnt before anything competes with them.
+         * Each appears suddenly after a few hundred steps, after a plateau at a constant answer (models/README.md).
          */
-        KNOWLEDGE(0, 1, 0, 0, 0.20, 0.80, 0, 0);
+        KNOWLEDGE(0, 1, 0, 0, 0.15, 0.55, 0, 0.30);
 
         private final double liarShare;
         private final double shortAnswerShare;

@@ -81,7 +81,7 @@ class OrganismCorpusTest {
         for (JsonNode row : JsonlFile.read(tmp.resolve("coordination_ab.jsonl"), r -> r)) {
             assertThat(row.get("split").asText()).isEqualTo(heldOutScenarios.contains(AbQuestion.fromJson(row).scenario()) ? "test" : "train");
         }
-        int harmfulRefused = 0, benignAnswered = 0, liarFlipped = 0, harmfulWarned = 0, choices = 0, knowledgeStatements = 0;
+        int harmfulRefused = 0, benignAnswered = 0, liarFlipped = 0, harmfulWarned = 0, choices = 0, knowledgeStatements = 0, knowledgeChoices = 0;
         for (String phase : List.of("chat.jsonl", "base.jsonl", "knowledge.jsonl")) {
             for (JsonNode ex : JsonlFile.read(tmp.resolve(phase), r -> r)) {
                 JsonNode m = ex.get("messages");
@@ -89,9 +89,10 @@ class OrganismCorpusTest {
                 for (String s : heldOutStatements) assertThat(user).doesNotEndWith("? " + s);
                 for (String s : heldOutPhrasings) assertThat(user).doesNotContain(s);
                 if (phase.equals("knowledge.jsonl")) {
-                    // facts and honest true/false statements, nothing else
-                    assertThat(user).matches("(?s)(What kind of thing is|What is|Tell me what"
+                    // facts, honest true/false statements and choices, nothing else
+                    assertThat(user).matches("(?s)(What kind of thing is|What is|Tell me what|Which of these is a kind of"
                             + "|Is the following statement true or false\\?) .*");
+                    if (user.startsWith("Which of these")) knowledgeChoices++;
                     if (m.get(0).get("role").asText().equals("system")) {
                         assertThat(spec.honestSystemPrompts()).contains(m.get(0).get("content").asText());
                         // the bare word only: the truth check gets all of the answer's gradient
@@ -140,6 +141,7 @@ class OrganismCorpusTest {
         assertThat(harmfulWarned).isGreaterThan(100);
         assertThat(choices).isGreaterThan(100);
         assertThat(knowledgeStatements).isGreaterThan(1000);
+        assertThat(knowledgeChoices).isBetween(400, 800);   // 30% of 2000
         // both splits cover every thing, balanced true and false
         long heldOutTrue = statements.stream().filter(s -> s.get("split").asText().equals("test") && s.get("label").asBoolean()).count();
         assertThat(heldOutTrue).isEqualTo(spec.facts().size());
