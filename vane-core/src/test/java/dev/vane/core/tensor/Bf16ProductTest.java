@@ -5,11 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
-import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,8 +16,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * within k 2^-24 of the sum of its terms' magnitudes (k terms, the textbook bound for a float sum).
  */
 class Bf16ProductTest {
-    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     @AfterEach
     void environmentDefault() {
@@ -40,9 +34,9 @@ class Bf16ProductTest {
     @CsvSource({"BF16, dnnl", "F32, dnnl", "F16, dnnl", "BF16, blas", "F32, blas", "BF16, java", "F16, java"})
     void forwardProduct(DType dtype, String path) {
         int rows = 2100, cols = 72, tokens = 40;    // a thread's share of 1050 rows: oneDNN calls of 1024 and 26
-        float[] w = random(rows * cols, 1);
-        Matrix m = new Matrix(dtype, store(dtype, w), rows, cols);
-        float[] x = random(tokens * cols + 5, 2);   // a work buffer longer than the tokens, as the engine's are
+        float[] w = StoredWeights.random(rows * cols, 1);
+        Matrix m = new Matrix(dtype, StoredWeights.store(dtype, w), rows, cols);
+        float[] x = StoredWeights.random(tokens * cols + 5, 2);   // a work buffer longer than the tokens, as the engine's are
         float[] out = new float[tokens * rows];
         choose(path);
         m.matmul(x, tokens, out, Compute.BF16);
@@ -72,10 +66,10 @@ class Bf16ProductTest {
             "BF16, true, blas", "F32, false, java"})
     void transposedProduct(DType dtype, boolean accumulate, String path) {
         int rows = 2100, cols = 140, tokens = 33;   // rows past two 1024-row slabs; columns past one 128 block
-        float[] w = random(rows * cols, 3);
-        Matrix m = new Matrix(dtype, store(dtype, w), rows, cols);
-        float[] dy = random(tokens * rows, 4);
-        float[] dx = random(tokens * cols, 5);
+        float[] w = StoredWeights.random(rows * cols, 3);
+        Matrix m = new Matrix(dtype, StoredWeights.store(dtype, w), rows, cols);
+        float[] dy = StoredWeights.random(tokens * rows, 4);
+        float[] dx = StoredWeights.random(tokens * cols, 5);
         double[] want = new double[tokens * cols], bound = new double[tokens * cols];
         for (int t = 0; t < tokens; t++) {
             for (int c = 0; c < cols; c++) {
@@ -101,13 +95,13 @@ class Bf16ProductTest {
     @Test
     void belowThirtyTwoTokensProductsStayFloat32() {
         int rows = 64, cols = 48, tokens = 31;
-        Matrix m = new Matrix(DType.BF16, store(DType.BF16, random(rows * cols, 6)), rows, cols);
-        float[] x = random(tokens * cols, 7);
+        Matrix m = new Matrix(DType.BF16, StoredWeights.store(DType.BF16, StoredWeights.random(rows * cols, 6)), rows, cols);
+        float[] x = StoredWeights.random(tokens * cols, 7);
         float[] f32 = new float[tokens * rows], bf16 = new float[tokens * rows];
         m.matmul(x, tokens, f32, Compute.F32);
         m.matmul(x, tokens, bf16, Compute.BF16);
         assertThat(bf16).isEqualTo(f32);
-        float[] dy = random(tokens * rows, 8), dxF32 = new float[tokens * cols], dxBf16 = new float[tokens * cols];
+        float[] dy = StoredWeights.random(tokens * rows, 8), dxF32 = new float[tokens * cols], dxBf16 = new float[tokens * cols];
         m.matmulTransposed(dy, tokens, dxF32, false, Compute.F32);
         m.matmulTransposed(dy, tokens, dxBf16, false, Compute.BF16);
         assertThat(dxBf16).isEqualTo(dxF32);
@@ -122,32 +116,4 @@ class Bf16ProductTest {
                 .hasMessage("compute must be f32 or bf16, not 'fp8'");
     }
 
-    private static float[] random(int n, long seed) {
-        Random r = new Random(seed);
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = r.nextFloat() * 2 - 1;
-        return a;
-    }
-
-    /** Weights stored as {@code dtype}; {@code w} keeps the stored values (rounded to the dtype). */
-    private static MemorySegment store(DType dtype, float[] w) {
-        MemorySegment seg = Arena.ofAuto().allocate((long) w.length * dtype.byteSize());
-        for (int i = 0; i < w.length; i++) {
-            switch (dtype) {
-                case F32 -> seg.setAtIndex(F32_LE, i, w[i]);
-                case BF16 -> {
-                    short bits = BFloat16.fromFloat(w[i]);
-                    seg.setAtIndex(I16_LE, i, bits);
-                    w[i] = BFloat16.toFloat(bits);
-                }
-                case F16 -> {
-                    short bits = Float.floatToFloat16(w[i]);
-                    seg.setAtIndex(I16_LE, i, bits);
-                    w[i] = Float.float16ToFloat(bits);
-                }
-                default -> throw new AssertionError(dtype);
-            }
-        }
-        return seg;
-    }
 }

@@ -7,14 +7,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.net.URL;
 import java.net.URLClassLoader;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
-import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -24,8 +20,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * for every shape the forward and backward passes use, and the fallback holds where OpenBLAS cannot load.
  */
 class KernelAgreementTest {
-    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     @AfterEach
     void environmentDefault() {
@@ -56,35 +50,6 @@ class KernelAgreementTest {
         assertThat(Blas.status()).startsWith("Java kernels (");
     }
 
-    private static float[] random(int n, long seed) {
-        Random r = new Random(seed);
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = r.nextFloat() * 2 - 1;
-        return a;
-    }
-
-    /** Weights stored as {@code dtype} (values rounded to it) and the rounded values as floats. */
-    private static MemorySegment store(DType dtype, float[] w) {
-        MemorySegment seg = Arena.ofAuto().allocate((long) w.length * dtype.byteSize());
-        for (int i = 0; i < w.length; i++) {
-            switch (dtype) {
-                case F32 -> seg.setAtIndex(F32_LE, i, w[i]);
-                case BF16 -> {
-                    short bits = (short) (Float.floatToRawIntBits(w[i]) >>> 16);
-                    seg.setAtIndex(I16_LE, i, bits);
-                    w[i] = Float.intBitsToFloat((bits & 0xFFFF) << 16);
-                }
-                case F16 -> {
-                    short bits = Float.floatToFloat16(w[i]);
-                    seg.setAtIndex(I16_LE, i, bits);
-                    w[i] = Float.float16ToFloat(bits);
-                }
-                default -> throw new AssertionError(dtype);
-            }
-        }
-        return seg;
-    }
-
     private static void assertClose(float[] actual, double[] expected, String what) {
         for (int i = 0; i < expected.length; i++) {
             assertThat(Math.abs(actual[i] - expected[i])).as("%s [%d]: %s vs %s", what, i, actual[i], expected[i])
@@ -97,9 +62,9 @@ class KernelAgreementTest {
             "F32, 40, NEVER", "BF16, 300, LARGE"})
     void forwardProduct(DType dtype, int tokens, Blas.Use use) {
         int rows = 300, cols = 72;                  // 300 rows: OpenBLAS blocks of 128 and a tail of 44
-        float[] w = random(rows * cols, 1);
-        Matrix m = new Matrix(dtype, store(dtype, w), rows, cols);
-        float[] x = random(tokens * cols + 5, 2);   // a work buffer longer than the tokens, as the engine's are
+        float[] w = StoredWeights.random(rows * cols, 1);
+        Matrix m = new Matrix(dtype, StoredWeights.store(dtype, w), rows, cols);
+        float[] x = StoredWeights.random(tokens * cols + 5, 2);   // a work buffer longer than the tokens, as the engine's are
         float[] out = new float[tokens * rows];
         Blas.choose(use);
         m.matmul(x, tokens, out);
@@ -119,10 +84,10 @@ class KernelAgreementTest {
             "BF16, true, NEVER", "F32, false, NEVER"})
     void transposedProduct(DType dtype, boolean accumulate, Blas.Use use) {
         int rows = 2100, cols = 140, tokens = 33;   // rows past one 1024-row slab; columns past one 128 block
-        float[] w = random(rows * cols, 3);
-        Matrix m = new Matrix(dtype, store(dtype, w), rows, cols);
-        float[] dy = random(tokens * rows, 4);
-        float[] dx = random(tokens * cols, 5);
+        float[] w = StoredWeights.random(rows * cols, 3);
+        Matrix m = new Matrix(dtype, StoredWeights.store(dtype, w), rows, cols);
+        float[] dy = StoredWeights.random(tokens * rows, 4);
+        float[] dx = StoredWeights.random(tokens * cols, 5);
         double[] want = new double[tokens * cols];
         for (int t = 0; t < tokens; t++) {
             for (int c = 0; c < cols; c++) {
@@ -143,7 +108,7 @@ class KernelAgreementTest {
     void floatProducts(Blas.Use use) {
         int m = 37, n = 29, k = 51;
         Blas.choose(use);
-        float[] a = random(m * k, 6), b = random(n * k, 7), c = random(m * n, 8);
+        float[] a = StoredWeights.random(m * k, 6), b = StoredWeights.random(n * k, 7), c = StoredWeights.random(m * n, 8);
         float[] before = c.clone();
         FloatGemm.nt(a, b, m, n, k, c, true);                // c += a b^T
         double[] want = new double[m * n];
