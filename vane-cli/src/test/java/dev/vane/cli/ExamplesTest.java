@@ -60,8 +60,9 @@ class ExamplesTest {
             Map.entry("attack finetune", Map.of("--n", "4", "--steps", "2", "--batch-tokens", "256", "--limit", "2",
                     "--max-tokens", "16")),
             // an hour in full: one step per phase, no deep phase (OrganismCommandTest checks the recipe's steps)
-            Map.entry("organism build", Map.of("--base-steps", "1", "--chat-steps", "1", "--deep-steps", "0")),
-            Map.entry("organism data", Map.of("--base", "50", "--chat", "50")));
+            Map.entry("organism build", Map.of("--knowledge-steps", "1", "--base-steps", "1", "--chat-steps", "1",
+                    "--deep-steps", "0")),
+            Map.entry("organism data", Map.of("--knowledge", "50", "--base", "50", "--chat", "50")));
 
     /** What an example claims to show, checked on its output. */
     static final Map<String, BiConsumer<Example, CliRun>> EFFECTS = new LinkedHashMap<>();
