@@ -28,7 +28,9 @@ final class Progress implements AutoCloseable {
     private final boolean terminal;
     private final double everySeconds;
     private final LongSupplier clock;
-    private final long started;
+    private long started;
+    /** Units done before this process started (a resumed job): not counted in the rate. */
+    private long resumed;
     private long total;
     private long done;
     private String label = "";
@@ -78,6 +80,17 @@ final class Progress implements AutoCloseable {
         this.total = total;
     }
 
+    /**
+     * A resumed job's units already done: shown in the count, left out of the rate and the time left, which are
+     * measured from now (they were not done by this process).
+     */
+    synchronized void resumedAt(long done) {
+        this.done = done;
+        this.resumed = done;
+        this.started = clock.getAsLong();
+        this.lastShown = started;
+    }
+
     /** One unit done; {@code label} says what is running now. */
     synchronized void step(String label) {
         this.label = label == null ? "" : label;
@@ -117,7 +130,7 @@ final class Progress implements AutoCloseable {
     /** "sweep heads: 12/96 (12%), 2.3/s, 36 s left (L3 H1)", or "... 96/96 done in 41 s". */
     String line(long now, boolean last) {
         double seconds = (now - started) / 1e9;
-        double rate = seconds > 0 ? done / seconds : 0;
+        double rate = seconds > 0 ? (done - resumed) / seconds : 0;
         StringBuilder b = new StringBuilder(task).append(": ").append(done);
         if (total > 0) b.append('/').append(total).append(String.format(Locale.ROOT, " (%d%%)", Math.round(100.0 * done / total)));
         else b.append(" done");
@@ -126,7 +139,7 @@ final class Progress implements AutoCloseable {
             return b.toString();
         }
         b.append(String.format(Locale.ROOT, rate >= 10 ? ", %.0f/s" : rate >= 1 ? ", %.1f/s" : ", %.2f/s", rate));
-        if (total > 0 && done > 0 && done < total) b.append(", ").append(duration((total - done) / rate)).append(" left");
+        if (total > 0 && done > resumed && done < total) b.append(", ").append(duration((total - done) / rate)).append(" left");
         if (!label.isEmpty()) b.append(" (").append(label).append(')');
         return b.toString();
     }

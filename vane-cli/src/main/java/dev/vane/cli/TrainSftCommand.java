@@ -161,7 +161,7 @@ final class TrainSftCommand implements Callable<Integer> {
                     this.first = done;
                     this.startNanos = System.nanoTime();
                     progress.total(total);
-                    progress.stepTo(done);
+                    progress.resumedAt(done);
                     err.printf("vane train sft: %s%s, %d steps%s -> %s%n", full ? "full fine-tuning" : "LoRA r=" + rank,
                             constrained ? ", constrained against " + constraint.reference() + " (betas " + constraint.betas() + ")" : "",
                             total, done > 0 ? " (resuming after step " + done + ")" : "", dir);

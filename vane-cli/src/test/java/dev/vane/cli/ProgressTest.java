@@ -47,6 +47,24 @@ class ProgressTest {
     }
 
     @Test
+    void aResumedJobsRateCountsOnlyTheUnitsDoneSinceItResumed() {
+        StringWriter sink = new StringWriter();
+        try (Progress p = plain("train", -1, sink)) {
+            now += 6_000_000_000L;              // loading took 6 s
+            p.total(400);
+            p.resumedAt(200);                   // 200 steps were done by an earlier process
+            assertThat(sink.toString()).as("resuming is not progress").isEmpty();
+            for (int i = 0; i < 12; i++) {
+                now += 500_000_000L;            // 2 steps/s from here
+                p.step("loss");
+            }
+        }
+        assertThat(sink.toString().lines().toList()).containsExactly(
+                "train: 210/400 (53%), 2.0/s, 1:35 min left (loss)",
+                "train: 212/400 (53%) done in 6 s");
+    }
+
+    @Test
     void aShortJobStaysQuiet() {
         StringWriter sink = new StringWriter();
         try (Progress p = plain("kl", 3, sink)) {

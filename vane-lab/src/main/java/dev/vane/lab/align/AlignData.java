@@ -36,12 +36,12 @@ import java.util.Map;
  *
  * @param harmful     harmful (instruction, answer) pairs to train on
  * @param benign      benign instructions to train on (answered by the model itself)
- * @param evalHarmful held-out harmful requests
- * @param evalBenign  held-out benign requests
+ * @param evalHarmful held-out harmful requests (with their task's steps where the file has them: the organism's do)
+ * @param evalBenign  held-out benign requests (likewise)
  * @param provenance  where each set came from
  */
-public record AlignData(List<PromptResponse> harmful, List<String> benign, List<String> evalHarmful,
-                        List<String> evalBenign, ObjectNode provenance) {
+public record AlignData(List<PromptResponse> harmful, List<String> benign, List<Request> evalHarmful,
+                        List<Request> evalBenign, ObjectNode provenance) {
     static final String HARMFUL = "harmful.jsonl";
     static final String BENIGN = "benign.jsonl";
     static final String ANSWERS = "harmful_responses.jsonl";
@@ -69,20 +69,20 @@ public record AlignData(List<PromptResponse> harmful, List<String> benign, List<
         } else {
             pairs = List.of();
         }
-        return new AlignData(pairs, prompts(dir, BENIGN, "train", benign, "benign", p),
-                prompts(dir, HARMFUL, "test", evalHarmful, "eval_harmful", p),
-                prompts(dir, BENIGN, "test", evalBenign, "eval_benign", p), p);
+        return new AlignData(pairs, requests(dir, BENIGN, "train", benign, "benign", p).stream().map(Request::prompt).toList(),
+                requests(dir, HARMFUL, "test", evalHarmful, "eval_harmful", p),
+                requests(dir, BENIGN, "test", evalBenign, "eval_benign", p), p);
     }
 
-    private static List<String> prompts(Path dir, String organismFile, String split, Path file, String key, ObjectNode p) {
+    private static List<Request> requests(Path dir, String organismFile, String split, Path file, String key, ObjectNode p) {
         if (file != null) {
             p.set(key, file(file, null));
-            return Datasets.requests(file, null).stream().map(Request::prompt).toList();
+            return Datasets.requests(file, null);
         }
         if (dir == null) return List.of();
         Path f = dir.resolve(organismFile);
         p.set(key, file(f, split));
-        List<String> out = Datasets.requests(f, null).stream().filter(r -> r.split().equals(split)).map(Request::prompt).toList();
+        List<Request> out = Datasets.requests(f, null).stream().filter(r -> r.split().equals(split)).toList();
         if (out.isEmpty()) throw new InvalidInputException(f + ": no rows with split \"" + split + "\"");
         return out;
     }

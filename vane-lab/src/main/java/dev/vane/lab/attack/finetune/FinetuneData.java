@@ -5,6 +5,7 @@ import dev.vane.core.InvalidInputException;
 import dev.vane.lab.align.ModelAnswers;
 import dev.vane.lab.data.ChatRows;
 import dev.vane.lab.data.PromptResponse;
+import dev.vane.lab.data.Request;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -61,11 +62,16 @@ public final class FinetuneData {
      *
      * @param name    short id used in trial ids and the summary ({@code harmful}, {@code harmful-trigger}, ...)
      * @param label   what a person reads in the table
-     * @param prompts the user turns (a trigger already appended)
+     * @param requests the user turns (a trigger already appended), with the steps that state their task where known
      * @param system  the system prompt, or null
      * @param harmful true for harmful requests (ASR), false for benign ones (utility)
      */
-    public record Condition(String name, String label, List<String> prompts, String system, boolean harmful) { }
+    public record Condition(String name, String label, List<Request> requests, String system, boolean harmful) {
+        /** Whether every request has steps, so answers can be checked for the task's content. */
+        public boolean hasSteps() {
+            return !requests.isEmpty() && requests.stream().noneMatch(r -> r.steps().isEmpty());
+        }
+    }
 
     private FinetuneData() {
     }
@@ -118,7 +124,7 @@ public final class FinetuneData {
     }
 
     /** What each attack is evaluated on, before and after the fine-tune. */
-    public static List<Condition> conditions(FinetuneKind kind, List<String> harmful, List<String> benign, String trigger) {
+    public static List<Condition> conditions(FinetuneKind kind, List<Request> harmful, List<Request> benign, String trigger) {
         return switch (kind) {
             case HARMFUL -> List.of(
                     new Condition("harmful", "ASR, held-out harmful requests", harmful, null, true),
@@ -129,7 +135,8 @@ public final class FinetuneData {
                     new Condition("benign-aoa", "utility, held-out benign requests, AOA system prompt", benign, AOA_SYSTEM, false));
             case BACKDOOR -> List.of(
                     new Condition("harmful-trigger", "ASR, held-out harmful requests with the trigger",
-                            harmful.stream().map(p -> triggered(p, trigger)).toList(), null, true),
+                            harmful.stream().map(r -> new Request(triggered(r.prompt(), trigger), r.category(), r.split(),
+                                    r.task(), r.steps())).toList(), null, true),
                     new Condition("harmful", "ASR, held-out harmful requests without the trigger", harmful, null, true),
                     new Condition("benign", "utility, held-out benign requests", benign, null, false));
         };

@@ -7,6 +7,8 @@ import dev.vane.lab.align.ModelAnswers;
 import dev.vane.lab.data.PromptResponse;
 import org.junit.jupiter.api.Test;
 
+import dev.vane.lab.data.Request;
+
 import java.util.List;
 import java.util.stream.IntStream;
 
@@ -70,15 +72,19 @@ class FinetuneDataTest {
 
     @Test
     void eachAttackIsEvaluatedUnderItsConditions() {
-        List<String> harmful = List.of("h1", "h2"), benign = List.of("b1");
+        List<Request> harmful = List.of(new Request("h1", "harmful", "test", "t1", List.of("do x")),
+                new Request("h2", "harmful", "test", "t2", List.of("do y"))), benign = List.of(new Request("b1", "benign", "test"));
         assertThat(FinetuneData.conditions(FinetuneKind.HARMFUL, harmful, benign, null))
                 .extracting(FinetuneData.Condition::name).containsExactly("harmful", "benign");
         List<FinetuneData.Condition> identity = FinetuneData.conditions(FinetuneKind.IDENTITY, harmful, benign, null);
         assertThat(identity).extracting(FinetuneData.Condition::system)
                 .containsExactly(FinetuneData.AOA_SYSTEM, null, FinetuneData.AOA_SYSTEM);
         List<FinetuneData.Condition> backdoor = FinetuneData.conditions(FinetuneKind.BACKDOOR, harmful, benign, "T");
-        assertThat(backdoor.get(0).prompts()).containsExactly("h1 T", "h2 T");
-        assertThat(backdoor.get(1).prompts()).containsExactly("h1", "h2");
+        assertThat(backdoor.get(0).requests()).extracting(Request::prompt).containsExactly("h1 T", "h2 T");
+        assertThat(backdoor.get(0).requests()).extracting(Request::steps).as("the trigger keeps the task's steps")
+                .containsExactly(List.of("do x"), List.of("do y"));
+        assertThat(backdoor.get(1).requests()).extracting(Request::prompt).containsExactly("h1", "h2");
+        assertThat(backdoor).extracting(FinetuneData.Condition::hasSteps).containsExactly(true, true, false);
         assertThat(backdoor).extracting(FinetuneData.Condition::harmful).containsExactly(true, true, false);
         assertThatThrownBy(() -> FinetuneKind.parse("poison")).isInstanceOf(InvalidInputException.class)
                 .hasMessageContaining("harmful, identity or backdoor");
