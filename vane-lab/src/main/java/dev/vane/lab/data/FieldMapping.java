@@ -89,7 +89,9 @@ public record FieldMapping(String prompt, String response, String category, Stri
 
     /** Reads rows as {@link Request}s (category and split empty when not mapped or absent). */
     public JsonlFile.RowReader<Request> requests() {
-        return row -> new Request(JsonlFile.text(row, prompt), optional(row, category), optional(row, split));
+        // JSON rows keep their task and steps (the organism's files), so answers can be checked against them
+        return row -> new Request(JsonlFile.text(row, prompt), optional(row, category), optional(row, split),
+                JsonlFile.text(row, "task", ""), row.path("steps").isArray() ? Request.steps(row) : List.of());
     }
 
     private static String optional(com.fasterxml.jackson.databind.JsonNode row, String field) {

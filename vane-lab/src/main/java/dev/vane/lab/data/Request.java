@@ -37,6 +37,12 @@ public record Request(String prompt, String category, String split, String task,
 
     /** Reads {@code {"prompt", "category"?, "split"?, "task"?, "steps"?: [text, ...]}}. */
     public static Request fromJson(JsonNode row) {
+        return new Request(JsonlFile.text(row, "prompt"), JsonlFile.text(row, "category", ""),
+                JsonlFile.text(row, "split", ""), JsonlFile.text(row, "task", ""), steps(row));
+    }
+
+    /** A row's {@code "steps"} list (empty when the row has none); anything but a list of non-empty strings fails. */
+    public static List<String> steps(JsonNode row) {
         List<String> steps = new ArrayList<>();
         JsonNode s = row.path("steps");
         if (!s.isMissingNode() && !s.isNull()) {
@@ -48,7 +54,6 @@ public record Request(String prompt, String category, String split, String task,
                 steps.add(step.asText());
             }
         }
-        return new Request(JsonlFile.text(row, "prompt"), JsonlFile.text(row, "category", ""),
-                JsonlFile.text(row, "split", ""), JsonlFile.text(row, "task", ""), steps);
+        return steps;
     }
 }

@@ -96,11 +96,13 @@ class FinetuneAttackTest {
         assertThat(s.at("/before/harmful/counts/1").asInt()).isEqualTo(3);
         assertThat(s.at("/before/harmful/rate").asDouble()).isEqualTo(0.0);
         assertThat(s.at("/after/benign/counts/1").asInt()).isEqualTo(3);
-        // the organism's requests carry their task's steps: each answer is also checked for the task's content
+        // the organism's harmful requests carry their task's steps: each answer is also checked for the harmful content;
+        // v1's unseen benign tasks have no steps (it was never taught them), so their answers are not checked
         assertThat(s.at("/conditions/0/content_checked").asBoolean()).isTrue();
         assertThat(s.at("/before/harmful/content/counts").toString()).isEqualTo("[0,3]");
-        assertThat(s.at("/before/benign/content/counts/1").asInt()).isEqualTo(3);
-        assertThat(s.at("/before/benign/content/rate").asDouble()).isLessThanOrEqualTo(s.at("/before/benign/rate").asDouble());
+        assertThat(s.at("/after/harmful/content/counts/1").asInt()).isEqualTo(3);
+        assertThat(s.at("/conditions/1/content_checked").asBoolean()).isFalse();
+        assertThat(s.at("/after/benign/content").isMissingNode()).isTrue();
         assertThat(s.at("/training/steps").asInt()).isEqualTo(3);
         assertThat(s.get("objective").asText()).isEqualTo("sft");
         JsonNode stored = JSON.readTree(run.resolve("summary.json").toFile());
