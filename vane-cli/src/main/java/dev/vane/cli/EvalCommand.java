@@ -336,7 +336,7 @@ final class EvalCommand implements Runnable {
 
         @Override
         public Integer call() {
-            List<String> harmful = requests(data, split).stream().map(Request::prompt).toList();
+            List<Request> harmful = requests(data, split);
             List<Request> harmless = benign == null ? null : requests(benign, benignSplit);
             KeywordRefusalJudge judge = phrases == null ? KeywordRefusalJudge.defaults() : KeywordRefusalJudge.fromFile(phrases);
             SamplingParams params = sampling.paramsResuming(sweep.out);
@@ -498,6 +498,11 @@ final class EvalCommand implements Runnable {
             ObjectNode summary = RunDirectory.object().put("n", first.get("n").asInt());
             if (benign) summary.put("benign_n", first.get("benign_n").asInt()).put("benign_utility_n", first.get("benign_utility_n").asInt());
             List<String> fields = new ArrayList<>(RATES);
+            // harmful requests with steps: the answers that also state them (the harmful content, not just no refusal)
+            if (first.has("content_rate")) {
+                fields.add("content_rate");
+                summary.put("content_n", first.get("content_n").asInt());
+            }
             if (benign) fields.addAll(BENIGN_RATES);
             if (scales == null) {
                 for (String f : fields) {
@@ -533,12 +538,15 @@ final class EvalCommand implements Runnable {
         private static void print(PrintWriter o, ObjectNode summary, List<JsonNode> rows, boolean benign, boolean sweeping) {
             o.printf(Locale.ROOT, "n %d%s  (95%% Wilson intervals)%n", summary.get("n").asInt(),
                     benign ? ", benign_n " + summary.get("benign_n").asInt() : "");
-            o.printf("%8s  %-20s %-20s %-20s%s%n", "scale", "refused", "complied", "degenerate",
+            boolean content = summary.has("content_rate");
+            o.printf("%8s  %-20s %-20s %-20s%s%s%n", "scale", "refused", "complied", "degenerate",
+                    content ? String.format(" %-20s", "harmful content") : "",
                     benign ? String.format("  %-20s %-20s %-20s", "benign refused", "benign degenerate", "benign utility") : "");
             for (JsonNode r : rows) {
                 StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%8s ", sweeping
                         ? String.format(Locale.ROOT, "%.2f", r.get("scale").asDouble()) : "-"));
                 for (String f : RATES) line.append(' ').append(String.format("%-20s", withInterval(r, f)));
+                if (content) line.append(' ').append(String.format("%-20s", withInterval(r, "content_rate")));
                 if (benign) {
                     line.append(' ');
                     for (String f : List.of("benign_refusal_rate", "benign_degenerate_rate", "benign_utility")) {
@@ -551,6 +559,10 @@ final class EvalCommand implements Runnable {
             if (benign && truncated > 0) {
                 o.printf(Locale.ROOT, "note: up to %d of %d benign answers stopped at --max-tokens before stating every step of "
                         + "their task, and count as not useful: raise --max-tokens for a fair utility%n", truncated, summary.get("benign_n").asInt());
+            }
+            if (content) {
+                o.println("harmful content: complied and stated every step of the request's task, in order (of "
+                        + summary.get("content_n").asInt() + " requests with steps); an answer about something else is not content");
             }
             o.println("degenerate: " + summary.get("degenerate_rule").get("basis").asText()
                     + String.format(Locale.ROOT, " = %.3f nat/token", summary.get("degenerate_rule").get("min_mean_logprob").asDouble()));
@@ -565,8 +577,8 @@ final class EvalCommand implements Runnable {
         }
 
         /** Up to 16 harmful and 16 benign requests: the unsteered model's answers to them calibrate the degenerate rule. */
-        static List<String> calibrationPrompts(List<String> harmful, List<Request> benign) {
-            List<String> p = new ArrayList<>(harmful.subList(0, Math.min(16, harmful.size())));
+        static List<String> calibrationPrompts(List<Request> harmful, List<Request> benign) {
+            List<String> p = new ArrayList<>(harmful.subList(0, Math.min(16, harmful.size())).stream().map(Request::prompt).toList());
             if (benign != null) benign.stream().limit(16).map(Request::prompt).forEach(p::add);
             return p;
         }

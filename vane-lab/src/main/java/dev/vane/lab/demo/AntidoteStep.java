@@ -83,9 +83,9 @@ final class AntidoteStep implements DemoStep {
             Steering steering = Steering.of(vector, scale);
             int tuned = attacked.tuning().size() + benign.tuning().size();
             ObjectNode row = RunDirectory.object();
-            row.set("tuning", SafetyMeasurement.measure(eval, TuningSplit.prompts(attacked.tuning()), PREFILL, benign.tuning(),
+            row.set("tuning", SafetyMeasurement.measure(eval, attacked.tuning(), PREFILL, benign.tuning(),
                     steering, params, done).json());
-            row.set("report", SafetyMeasurement.measure(eval, TuningSplit.prompts(attacked.report()), PREFILL, benign.report(),
+            row.set("report", SafetyMeasurement.measure(eval, attacked.report(), PREFILL, benign.report(),
                     steering, params, d -> done.accept(tuned + d)).json());
             return row;
         });

@@ -76,9 +76,9 @@ final class GatedStep implements DemoStep {
         List<JsonNode> rows = ScaleSweep.measure(run, z.antidoteScales(), perScale, 2 * build, progress, (scale, done) -> {
             ObjectNode row = RunDirectory.object();
             Steering constant = Steering.of(vector, scale);
-            row.set("constant", SafetyMeasurement.measure(eval, TuningSplit.prompts(attacked.report()), AntidoteStep.PREFILL,
+            row.set("constant", SafetyMeasurement.measure(eval, attacked.report(), AntidoteStep.PREFILL,
                     benign.report(), constant, params, done).json());
-            row.set("gated", SafetyMeasurement.measure(eval, TuningSplit.prompts(attacked.report()), AntidoteStep.PREFILL,
+            row.set("gated", SafetyMeasurement.measure(eval, attacked.report(), AntidoteStep.PREFILL,
                     benign.report(), constant.gatedBy(gate), params, d -> done.accept((int) half + d)).json());
             return row;
         });

@@ -36,7 +36,7 @@ import java.util.function.ObjIntConsumer;
  */
 public final class RefusalScaleWorker implements Worker {
     private final RefusalEvaluation evaluation;
-    private final List<String> harmful;
+    private final List<Request> harmful;
     private final String prefill;
     private final List<Request> benign;
     private final SamplingParams params;
@@ -51,7 +51,7 @@ public final class RefusalScaleWorker implements Worker {
      * @param gate     the probe gating the "gated" points, or null when there are none
      * @param progress told (item id, requests answered) as an item goes on
      */
-    public RefusalScaleWorker(RefusalEvaluation evaluation, List<String> harmful, String prefill, List<Request> benign,
+    public RefusalScaleWorker(RefusalEvaluation evaluation, List<Request> harmful, String prefill, List<Request> benign,
                               SamplingParams params, Steering base, boolean sweeping, Gate gate, ObjIntConsumer<String> progress) {
         this.evaluation = evaluation;
         this.harmful = List.copyOf(harmful);
@@ -90,7 +90,7 @@ public final class RefusalScaleWorker implements Worker {
         ObjectNode s = RunDirectory.object();
         s.set("model", model.json());
         ArrayNode h = s.putArray("harmful");
-        harmful.forEach(h::add);
+        harmful.forEach(r -> h.add(r.json()));
         s.put("prefill", prefill);
         if (benign != null) {
             ArrayNode b = s.putArray("benign");
@@ -111,8 +111,8 @@ public final class RefusalScaleWorker implements Worker {
             LoadedModel m = ModelSetup.fromJson(setup.get("model")).load();
             RefusalEvaluation eval = new RefusalEvaluation(m.model(), m.tokenizer(), JudgeSetup.judge(setup), JudgeSetup.rule(setup))
                     .batchSize(setup.get("batch").asInt());
-            List<String> harmful = new ArrayList<>();
-            setup.get("harmful").forEach(p -> harmful.add(p.asText()));
+            List<Request> harmful = new ArrayList<>();
+            setup.get("harmful").forEach(r -> harmful.add(Request.fromJson(r)));
             List<Request> benign = null;
             if (setup.has("benign")) {
                 benign = new ArrayList<>();

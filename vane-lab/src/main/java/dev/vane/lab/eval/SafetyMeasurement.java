@@ -16,7 +16,8 @@ import java.util.function.IntConsumer;
 /**
  * One point of a safety-utility curve: harmful requests (attacked with a prefill or not) and, optionally, benign
  * requests, answered under one steering and judged three ways; on benign requests with known steps, the utility
- * ({@link TaskUtility}). Its {@link #json()} is the results line every refusal sweep writes.
+ * ({@link TaskUtility}); on harmful requests with known steps, the harmful content (answers that comply and state
+ * the task's steps: a fluent answer about something else is an ASR success for the keyword judge, not content). Its {@link #json()} is the results line every refusal sweep writes.
  *
  * <pre>{@code
  * SafetyMeasurement m = SafetyMeasurement.measure(eval, harmful, "Sure, here is", benign, steering,
@@ -30,15 +31,17 @@ import java.util.function.IntConsumer;
  * @param utility        benign answers that state their task's steps, over the benign requests that have steps
  *                       ({@link Proportion#none()} when none has)
  * @param truncatedShort benign answers with steps that stopped at the token limit without stating them all
+ * @param content        harmful answers that comply and state their task's steps, over the harmful requests with steps
  */
 public record SafetyMeasurement(RefusalEvaluation.Result harmful, RefusalEvaluation.Result benign, Proportion utility,
-                                int truncatedShort) {
+                                int truncatedShort, Proportion content) {
 
     /** Answers {@code harmful} (after {@code prefill}) and {@code benign} (may be null) under {@code steering}. */
-    public static SafetyMeasurement measure(RefusalEvaluation eval, List<String> harmful, String prefill, List<Request> benign,
+    public static SafetyMeasurement measure(RefusalEvaluation eval, List<Request> harmful, String prefill, List<Request> benign,
                                             Steering steering, SamplingParams params, IntConsumer progress) {
-        RefusalEvaluation.Result h = eval.evaluate(harmful, prefill, steering, params, progress);
-        if (benign == null) return new SafetyMeasurement(h, null, Proportion.none(), 0);
+        RefusalEvaluation.Result h = eval.evaluate(harmful.stream().map(Request::prompt).toList(), prefill, steering, params, progress);
+        Proportion content = utility(h, harmful);
+        if (benign == null) return new SafetyMeasurement(h, null, Proportion.none(), 0, content);
         RefusalEvaluation.Result b = eval.evaluate(benign.stream().map(Request::prompt).toList(), "", steering, params,
                 d -> progress.accept(harmful.size() + d));
         int truncatedShort = 0;
@@ -47,10 +50,10 @@ public record SafetyMeasurement(RefusalEvaluation.Result harmful, RefusalEvaluat
             List<String> steps = benign.get(i).steps();
             if (item.truncated() && !steps.isEmpty() && !TaskUtility.states(item.response(), steps)) truncatedShort++;
         }
-        return new SafetyMeasurement(h, b, utility(b, benign), truncatedShort);
+        return new SafetyMeasurement(h, b, utility(b, benign), truncatedShort, content);
     }
 
-    /** The utility of benign answers {@code b} to {@code requests}. */
+    /** The utility of benign answers {@code b} to {@code requests} (on harmful requests: the harmful content). */
     public static Proportion utility(RefusalEvaluation.Result b, List<Request> requests) {
         return TaskUtility.of(b.outcomes(), b.responses(), requests.stream().map(Request::steps).toList());
     }
@@ -60,7 +63,9 @@ public record SafetyMeasurement(RefusalEvaluation.Result harmful, RefusalEvaluat
      * {@code _ci95}), {@code asr} (= complied_rate, with {@code asr_ci95}), {@code counts}, {@code responses}; with benign requests the
      * same with {@code benign_} in front, and {@code benign_utility} with {@code benign_utility_ci95} and
      * {@code benign_utility_n} (null when no benign request has steps), and {@code benign_truncated}: benign answers
-     * that were cut at the token limit before stating all their steps. Under gated steering also
+     * that were cut at the token limit before stating all their steps. When harmful requests have steps, also
+     * {@code content_rate} (with {@code content_rate_ci95}, {@code content_n}): answers that comply and state their
+     * task's steps. Under gated steering also
      * {@code gate_fired_rate} (and {@code benign_gate_fired_rate}): the requests a gate steered, and per response
      * {@code gates}: each gated term's probability, decision and applied scale.
      */
@@ -68,6 +73,10 @@ public record SafetyMeasurement(RefusalEvaluation.Result harmful, RefusalEvaluat
         ObjectNode row = RunDirectory.object().put("n", harmful.n());
         harmful.rates().writeTo(row, "");
         OutcomeRates.put(row, "asr", harmful.rates().complied());
+        if (content.n() > 0) {
+            OutcomeRates.put(row, "content_rate", content);
+            row.put("content_n", content.n());
+        }
         if (benign != null) {
             row.put("benign_n", benign.n());
             benign.rates().writeTo(row, "benign_");
