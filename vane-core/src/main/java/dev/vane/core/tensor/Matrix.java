@@ -10,7 +10,6 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 
 /**
  * A weight matrix [rows, cols] kept in its on-disk dtype (F32, BF16 or F16) over a memory-mapped segment.
@@ -366,9 +365,23 @@ public final class Matrix {
         return data;
     }
 
-    /** {@code a[0..n)} rounded to bf16 values, in a new array (the emulated bf16 products' input). */
+    /**
+     * The calling thread's buffer for a rounded product input: its own, not {@link #SCRATCH}, because pool workers
+     * (the caller among them) use theirs inside the product while every one of them reads this.
+     */
+    private static final ThreadLocal<float[]> ROUNDED = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * {@code a[0..n)} rounded to bf16 values (the emulated bf16 products' input), in the calling thread's buffer:
+     * reused from one product to the next instead of a new array per product. Valid until this thread's next call.
+     */
     private static float[] roundedCopy(float[] a, int n) {
-        float[] r = Arrays.copyOf(a, n);
+        float[] r = ROUNDED.get();
+        if (r.length < n) {
+            r = new float[n];
+            ROUNDED.set(r);
+        }
+        System.arraycopy(a, 0, r, 0, n);
         BFloat16.round(r, 0, n);
         return r;
     }
