@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vane.core.model.LoraAdapter;
 import dev.vane.core.model.Model;
+import dev.vane.core.tensor.Compute;
 import dev.vane.core.tokenize.Tokenizer;
 import dev.vane.lab.run.RunDirectory;
 import dev.vane.train.lora.PeftAdapter;
@@ -17,7 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * How a JVM loads a job's model: the checkpoint directory and any LoRA adapters, as absolute paths (a cluster's
- * executors read them from the same path, so it must be a shared folder). {@link #load()} loads each distinct
+ * executors read them from the same path, so it must be a shared folder), and the precision of its products (the
+ * driver's {@code --compute}, which an executor's own default would otherwise replace). {@link #load()} loads each distinct
  * setup once per JVM and keeps it (memory-mapped) for every later task there.
  *
  * <pre>{@code
@@ -27,8 +29,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * @param directory the checkpoint directory
  * @param adapters  PEFT adapter directories applied at run time, in order
+ * @param compute   the precision of the model's large products
  */
-public record ModelSetup(Path directory, List<Path> adapters) {
+public record ModelSetup(Path directory, List<Path> adapters, Compute compute) {
     private static final Map<ModelSetup, LoadedModel> LOADED = new ConcurrentHashMap<>();
 
     public ModelSetup {
@@ -36,9 +39,14 @@ public record ModelSetup(Path directory, List<Path> adapters) {
         adapters = adapters.stream().map(p -> p.toAbsolutePath().normalize()).toList();
     }
 
-    /** {@code {"directory", "adapters": [...]}}. */
+    /** A setup in this process's default precision ({@code --compute} or {@code VANE_COMPUTE}). */
+    public ModelSetup(Path directory, List<Path> adapters) {
+        this(directory, adapters, Compute.byDefault());
+    }
+
+    /** {@code {"directory", "adapters": [...], "compute"}}. */
     public ObjectNode json() {
-        ObjectNode o = RunDirectory.object().put("directory", directory.toString());
+        ObjectNode o = RunDirectory.object().put("directory", directory.toString()).put("compute", compute.toString());
         ArrayNode a = o.putArray("adapters");
         adapters.forEach(p -> a.add(p.toString()));
         return o;
@@ -48,7 +56,9 @@ public record ModelSetup(Path directory, List<Path> adapters) {
     public static ModelSetup fromJson(JsonNode json) {
         List<Path> adapters = new ArrayList<>();
         json.path("adapters").forEach(a -> adapters.add(Path.of(a.asText())));
-        return new ModelSetup(Path.of(json.get("directory").asText()), adapters);
+        JsonNode compute = json.path("compute");
+        return new ModelSetup(Path.of(json.get("directory").asText()), adapters,
+                compute.isTextual() ? Compute.parse(compute.asText()) : Compute.byDefault());
     }
 
     /** The model with its adapters and its tokenizer, loaded on first use in this JVM and kept open. */
@@ -65,7 +75,7 @@ public record ModelSetup(Path directory, List<Path> adapters) {
                 for (Path dir : adapters) read.add(PeftAdapter.read(dir, base));
                 model = base.withAdapters(read);
             }
-            return new LoadedModel(model, Tokenizer.load(directory));
+            return new LoadedModel(model.withCompute(compute), Tokenizer.load(directory));
         } catch (RuntimeException e) {
             base.close();
             throw e;
