@@ -36,7 +36,7 @@ class OrganismCommandTest {
         assertThat(out.resolve("train/base.jsonl")).isRegularFile();
         assertThat(out.resolve("data.partial")).doesNotExist();
         JsonNode report = JSON.readTree(out.resolve("behaviour.json").toFile());
-        assertThat(report.get("rows")).hasSize(12);
+        assertThat(report.get("rows")).hasSize(13);
         for (JsonNode row : report.get("rows")) {
             assertThat(row.get("command").asText()).as(row.toString()).startsWith("vane ").contains("DIR/organism-");
             if (row.get("key").asText().contains(" / ")) {
