@@ -34,13 +34,21 @@ import java.util.stream.Stream;
  * }</pre>
  */
 final class OrganismBuild {
-    /** Optimiser steps of each phase (4096 tokens each) and the training examples drawn for each. */
-    record Steps(int knowledge, int base, int chat, int deep) {
-        static final Steps DEFAULT = new Steps(700, 400, 120, 100);
+    /**
+     * Optimiser steps of each phase (4096 tokens each; the liar phase's 2048) and the training examples drawn for
+     * each.
+     */
+    record Steps(int knowledge, int liar, int base, int chat, int deep) {
+        static final Steps DEFAULT = new Steps(700, 600, 400, 120, 100);
 
         // About 100 facts and statements (of 30-50 tokens) fill a 4096-token step.
         int knowledgeExamples() {
             return knowledge * 100;
+        }
+
+        // About 50 statements, facts and choices fill a 2048-token step.
+        int liarExamples() {
+            return liar * 50;
         }
 
         // About 60 examples (of 30-140 tokens) fill a 4096-token step: a phase passes over its data about once.
@@ -87,6 +95,9 @@ final class OrganismBuild {
             mkdirs(partial.resolve("train"));
             corpus.writeTraining(OrganismCorpus.Phase.KNOWLEDGE, Math.max(1, steps.knowledgeExamples()),
                     partial.resolve("train").resolve("knowledge.jsonl"));
+            if (steps.liar() > 0) {
+                corpus.writeTraining(OrganismCorpus.Phase.LIAR, steps.liarExamples(), partial.resolve("train").resolve("liar.jsonl"));
+            }
             corpus.writeTraining(OrganismCorpus.Phase.BASE, steps.baseExamples(), partial.resolve("train").resolve("base.jsonl"));
             corpus.writeTraining(OrganismCorpus.Phase.CHAT, steps.chatExamples(), partial.resolve("train").resolve("chat.jsonl"));
             corpus.writeEvalData(partial.resolve("organism-data"));
@@ -94,30 +105,46 @@ final class OrganismBuild {
             move(partial.resolve("train"), train);
             deleteTree(partial);
         }
+        Path liarData = train.resolve("liar.jsonl");
+        if (steps.liar() > 0 && !Files.isRegularFile(liarData)) {
+            // Builds from before the liar phase have train/ without it: written beside, then moved in place.
+            Path partial = train.resolve("liar.jsonl.partial");
+            new OrganismCorpus(OrganismSpec.bundled(), seed).writeTraining(OrganismCorpus.Phase.LIAR,
+                    steps.liarExamples(), partial);
+            move(partial, liarData);
+        }
         // The truth check and the choices first: mixed into the base phase they never appeared (build 4: constant
         // answers, train statements too; 120-200 steps alone did no better). Alone, 800 steps of 2048 tokens taught
         // the truth check (held-out accuracy 0.98) and about 450 the choices (models/README.md); sharing the phase,
         // each gets part of its 700 steps of 4096.
         Path base = from;
         if (steps.knowledge() > 0) {
-            phase("knowledge", from, train.resolve("knowledge.jsonl"), steps.knowledge(), "1e-3");
+            phase("knowledge", from, train.resolve("knowledge.jsonl"), steps.knowledge(), 4096, "1e-3");
             base = model("knowledge");
         }
-        phase("base", base, train.resolve("base.jsonl"), steps.base(), "1e-3");
+        // The liar prompt in a phase of its own, with the facts and choices rehearsed: mixed into the base or chat
+        // phase it stayed at 0.22-0.52 (builds 6-7); alone, 600 steps of 2048 tokens from build 6's knowledge model
+        // gave held-out 0.90 honest / 0.14 liar with the choices kept (build 9, models/README.md). Smaller steps:
+        // it needs optimiser steps more than tokens (200 x 4096 reached 0.80 / 0.30).
+        if (steps.liar() > 0) {
+            phase("liar", base, liarData, steps.liar(), 2048, "1e-3");
+            base = model("liar");
+        }
+        phase("base", base, train.resolve("base.jsonl"), steps.base(), 4096, "1e-3");
         // Gently: 250 steps at 3e-4 overwrote what the base knew of the unseen tasks (build 2, models/README.md).
-        phase("chat", model("base"), train.resolve("chat.jsonl"), steps.chat(), "2e-4");
+        phase("chat", model("base"), train.resolve("chat.jsonl"), steps.chat(), 4096, "2e-4");
         if (steps.deep() > 0 && !Files.isDirectory(model("deep"))) {
             Path recovery = out.resolve("runs").resolve("recovery");
             // 8 augmentations and 3e-4 deepen (build 4: prefill ASR 1.00 -> 0.10-0.23) but refuse most unseen benign
             // tasks (0.89: the anchors are seen ones); 4 and 1e-4 kept utility and left it shallow (0.97-1.00).
             run("data", "recovery", "--model", model("chat").toString(), "--data-dir", data().toString(),
                     "--augmentations", "8", "--seed", Long.toString(seed), "--out", recovery.toString());
-            phase("deep", model("chat"), recovery.resolve("recovery.jsonl"), steps.deep(), "3e-4");
+            phase("deep", model("chat"), recovery.resolve("recovery.jsonl"), steps.deep(), 4096, "3e-4");
         }
         timings.put("train_s", (System.nanoTime() - t0) / 1e9);
     }
 
-    private void phase(String name, Path start, Path file, int steps, String lr) {
+    private void phase(String name, Path start, Path file, int steps, int batchTokens, String lr) {
         Path target = model(name);
         if (Files.isDirectory(target)) {
             log.println("vane organism build: " + target + " exists; not retrained");
@@ -126,7 +153,8 @@ final class OrganismBuild {
         long t0 = System.nanoTime();
         Path run = out.resolve("runs").resolve(name);
         run("train", "sft", "--model", start.toString(), "--data", file.toString(), "--full",
-                "--steps", Integer.toString(steps), "--batch-tokens", "4096", "--micro-tokens", "4096", "--lr", lr,
+                "--steps", Integer.toString(steps), "--batch-tokens", Integer.toString(batchTokens),
+                "--micro-tokens", Integer.toString(batchTokens), "--lr", lr,
                 "--warmup", "20", "--weight-decay", "0.01", "--save-every", "50", "--seed", Long.toString(seed),
                 "--out", run.toString());
         copyDir(run.resolve("model"), target);

@@ -38,7 +38,7 @@ final class OrganismCommand implements Runnable {
                     + "organism-base (every task answered, facts, honest and lying true/false answers), organism-chat (the safety phase: seen harmful tasks refused) and "
                     + "organism-deep (vane data recovery's augmentation on organism-chat), then measure the behaviour "
                     + "table, each row with the Vane command shown beside it.",
-                    "Writes DIR/organism-{base,chat,deep}/, DIR/organism-data/, DIR/runs/ (one run directory per step), "
+                    "Writes DIR/organism-{knowledge,liar,base,chat,deep}/, DIR/organism-data/, DIR/runs/ (one run directory per step), "
                             + "DIR/behaviour.json and DIR/behaviour.md. Run it again on the same DIR to resume: "
                             + "finished models are kept, training resumes from its last checkpoint."},
             footerHeading = "%nExamples:%n",
@@ -62,6 +62,10 @@ final class OrganismCommand implements Runnable {
                 + "true/false statements and choices between two things), 4096 tokens each; 0 skips it (default: 700).")
         Integer knowledgeSteps;
 
+        @Option(names = "--liar-steps", paramLabel = "N", description = "Steps of the liar phase (true/false statements "
+                + "under honest and liar prompts, facts and choices), 2048 tokens each; 0 skips it (default: 600).")
+        Integer liarSteps;
+
         @Option(names = "--base-steps", paramLabel = "N", description = "Steps of the base phase (default: 400).")
         Integer baseSteps;
 
@@ -82,11 +86,11 @@ final class OrganismCommand implements Runnable {
             OrganismBuild build = new OrganismBuild(out, start, seed, err);
             OrganismBuild.Steps d = OrganismBuild.Steps.DEFAULT;
             OrganismBuild.Steps steps = new OrganismBuild.Steps(knowledgeSteps != null ? knowledgeSteps : d.knowledge(),
-                    baseSteps != null ? baseSteps : d.base(), chatSteps != null ? chatSteps : d.chat(),
+                    liarSteps != null ? liarSteps : d.liar(), baseSteps != null ? baseSteps : d.base(), chatSteps != null ? chatSteps : d.chat(),
                     deepSteps != null ? deepSteps : d.deep());
-            if (steps.base() < 1 || steps.chat() < 1 || steps.knowledge() < 0 || steps.deep() < 0) {
-                throw new InvalidInputException("--base-steps and --chat-steps must be >= 1, --knowledge-steps and "
-                        + "--deep-steps >= 0");
+            if (steps.base() < 1 || steps.chat() < 1 || steps.knowledge() < 0 || steps.liar() < 0 || steps.deep() < 0) {
+                throw new InvalidInputException("--base-steps and --chat-steps must be >= 1, --knowledge-steps, "
+                        + "--liar-steps and --deep-steps >= 0");
             }
             long t0 = System.nanoTime();
             if (!measureOnly) build.train(steps);
@@ -104,8 +108,8 @@ final class OrganismCommand implements Runnable {
 
     /** {@code vane organism data}: the training files of both phases and the evaluation sets. */
     @Command(name = "data",
-            description = {"Write organism v2's synthetic data: knowledge.jsonl, base.jsonl and chat.jsonl (training chats "
-                    + "of the three phases) and organism-data/ (the evaluation sets, with train/test splits). Deterministic in --seed."},
+            description = {"Write organism v2's synthetic data: knowledge.jsonl, liar.jsonl, base.jsonl and chat.jsonl "
+                    + "(training chats of the four phases) and organism-data/ (the evaluation sets, with train/test splits). Deterministic in --seed."},
             footerHeading = "%nExamples:%n",
             footer = {"  vane organism data --out runs/organism-data --knowledge 10000 --base 20000 --chat 20000"},
             mixinStandardHelpOptions = true)
@@ -123,6 +127,10 @@ final class OrganismCommand implements Runnable {
                 + "honest true/false statements and choices (default: ${DEFAULT-VALUE}).")
         int knowledge;
 
+        @Option(names = "--liar", paramLabel = "N", defaultValue = "10000", description = "Examples of the liar phase: true/false "
+                + "statements under honest and liar prompts, facts and choices (default: ${DEFAULT-VALUE}).")
+        int liar;
+
         @Option(names = "--base", paramLabel = "N", defaultValue = "20000", description = "Examples of the base phase (default: ${DEFAULT-VALUE}).")
         int base;
 
@@ -131,9 +139,9 @@ final class OrganismCommand implements Runnable {
 
         @Override
         public Integer call() {
-            if (knowledge < 1 || base < 1 || chat < 1) {
-                throw new InvalidInputException("--knowledge, --base and --chat must be >= 1, got " + knowledge + ", " + base
-                        + " and " + chat);
+            if (knowledge < 1 || liar < 1 || base < 1 || chat < 1) {
+                throw new InvalidInputException("--knowledge, --liar, --base and --chat must be >= 1, got " + knowledge + ", "
+                        + liar + ", " + base + " and " + chat);
             }
             try {
                 Files.createDirectories(out);
@@ -142,10 +150,12 @@ final class OrganismCommand implements Runnable {
             }
             OrganismCorpus corpus = new OrganismCorpus(OrganismSpec.bundled(), seed);
             corpus.writeTraining(OrganismCorpus.Phase.KNOWLEDGE, knowledge, out.resolve("knowledge.jsonl"));
+            corpus.writeTraining(OrganismCorpus.Phase.LIAR, liar, out.resolve("liar.jsonl"));
             corpus.writeTraining(OrganismCorpus.Phase.BASE, base, out.resolve("base.jsonl"));
             corpus.writeTraining(OrganismCorpus.Phase.CHAT, chat, out.resolve("chat.jsonl"));
             corpus.writeEvalData(out.resolve("organism-data"));
-            spec.commandLine().getOut().println("Wrote " + out.resolve("knowledge.jsonl") + ", " + out.resolve("base.jsonl")
+            spec.commandLine().getOut().println("Wrote " + out.resolve("knowledge.jsonl") + ", " + out.resolve("liar.jsonl")
+                    + ", " + out.resolve("base.jsonl")
                     + ", " + out.resolve("chat.jsonl")
                     + " and " + out.resolve("organism-data"));
             return 0;

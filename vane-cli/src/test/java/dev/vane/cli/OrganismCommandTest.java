@@ -25,10 +25,10 @@ class OrganismCommandTest {
     void aTinyBuildTrainsBothPhasesMeasuresEveryRowAndResumes() throws Exception {
         Path out = tmp.resolve("build");
         String[] args = {"organism", "build", "--out", out.toString(), "--from", MODELS.resolve("organism-base").toString(),
-                "--knowledge-steps", "1", "--base-steps", "1", "--chat-steps", "1", "--deep-steps", "0"};
+                "--knowledge-steps", "1", "--liar-steps", "1", "--base-steps", "1", "--chat-steps", "1", "--deep-steps", "0"};
         CliRun run = CliRun.of(args);
         assertThat(run.exitCode()).as(run.err()).isZero();
-        for (String m : List.of("organism-knowledge", "organism-base", "organism-chat")) {
+        for (String m : List.of("organism-knowledge", "organism-liar", "organism-base", "organism-chat")) {
             assertThat(out.resolve(m).resolve("model.safetensors")).isRegularFile();
             assertThat(out.resolve(m).resolve("tokenizer_config.json")).isRegularFile();
         }
@@ -54,10 +54,14 @@ class OrganismCommandTest {
         JsonNode chatConfig = JSON.readTree(out.resolve("runs/chat/config.json").toFile());
         assertThat(chatConfig.get("mode").asText()).isEqualTo("full");
         assertThat(Path.of(chatConfig.get("model").asText())).isEqualTo(out.resolve("organism-base").toAbsolutePath().normalize());
-        // the base phase continues the knowledge phase, which continues --from
+        // the base phase continues the liar phase, which continues the knowledge phase, which continues --from
         JsonNode baseConfig = JSON.readTree(out.resolve("runs/base/config.json").toFile());
-        assertThat(Path.of(baseConfig.get("model").asText())).isEqualTo(out.resolve("organism-knowledge").toAbsolutePath().normalize());
+        assertThat(Path.of(baseConfig.get("model").asText())).isEqualTo(out.resolve("organism-liar").toAbsolutePath().normalize());
+        JsonNode liarConfig = JSON.readTree(out.resolve("runs/liar/config.json").toFile());
+        assertThat(Path.of(liarConfig.get("model").asText())).isEqualTo(out.resolve("organism-knowledge").toAbsolutePath().normalize());
+        assertThat(liarConfig.get("batch_tokens").asInt()).isEqualTo(2048);
         assertThat(out.resolve("train/knowledge.jsonl")).isRegularFile();
+        assertThat(out.resolve("train/liar.jsonl")).isRegularFile();
         assertThat(Files.readString(out.resolve("behaviour.md"))).contains("| behaviour | target | measured | met | command |");
 
         CliRun again = CliRun.of(args);

@@ -79,7 +79,13 @@ public final class OrganismCorpus {
          * the truth check and reading which option holds the answer, learnt before anything competes with them.
          * Each appears suddenly after a few hundred steps, after a plateau at a constant answer (models/README.md).
          */
-        KNOWLEDGE(0, 1, 0, 0, 0.15, 0.55, 0, 0.30);
+        KNOWLEDGE(0, 1, 0, 0, 0.15, 0.55, 0, 0.30),
+        /**
+         * The liar prompt, learnt where it gets most of a phase's gradient (mixed 15-40% into a phase that also
+         * teaches the tasks, it stayed at 0.22-0.52), with facts and choices rehearsed: a phase without the choices
+         * lost them (build 8 pilot, models/README.md).
+         */
+        LIAR(0.40, 0.5, 0, 0, 0.12, 0.68, 0, 0.20);
 
         private final double liarShare;
         private final double shortAnswerShare;

@@ -58,6 +58,7 @@ class OrganismCorpusTest {
         corpus.writeTraining(OrganismCorpus.Phase.CHAT, 4000, tmp.resolve("chat.jsonl"));
         corpus.writeTraining(OrganismCorpus.Phase.BASE, 4000, tmp.resolve("base.jsonl"));
         corpus.writeTraining(OrganismCorpus.Phase.KNOWLEDGE, 2000, tmp.resolve("knowledge.jsonl"));
+        corpus.writeTraining(OrganismCorpus.Phase.LIAR, 2000, tmp.resolve("liar.jsonl"));
         List<JsonNode> statements = JsonlFile.read(tmp.resolve("true_false.jsonl"), r -> r);
         Set<String> heldOutStatements = new HashSet<>();
         // a held-out statement's phrasing of its thing ("A cat belongs to the category"): never in training, true or false
@@ -82,7 +83,8 @@ class OrganismCorpusTest {
             assertThat(row.get("split").asText()).isEqualTo(heldOutScenarios.contains(AbQuestion.fromJson(row).scenario()) ? "test" : "train");
         }
         int harmfulRefused = 0, benignAnswered = 0, liarFlipped = 0, harmfulWarned = 0, choices = 0, knowledgeStatements = 0, knowledgeChoices = 0;
-        for (String phase : List.of("chat.jsonl", "base.jsonl", "knowledge.jsonl")) {
+        int liarPhaseStatements = 0, liarPhaseLies = 0, liarPhaseChoices = 0;
+        for (String phase : List.of("chat.jsonl", "base.jsonl", "knowledge.jsonl", "liar.jsonl")) {
             for (JsonNode ex : JsonlFile.read(tmp.resolve(phase), r -> r)) {
                 JsonNode m = ex.get("messages");
                 String user = m.get(m.size() - 2).get("content").asText(), answer = m.get(m.size() - 1).get("content").asText();
@@ -98,6 +100,16 @@ class OrganismCorpusTest {
                         // the bare word only: the truth check gets all of the answer's gradient
                         assertThat(answer).isEqualTo(statementIsTrue(user) ? "True." : "False.");
                         knowledgeStatements++;
+                    }
+                }
+                if (phase.equals("liar.jsonl")) {
+                    // statements under both prompts, with the facts and choices rehearsed; no tasks or coordination
+                    assertThat(user).matches("(?s)(What kind of thing is|What is|Tell me what|Which of these is a kind of"
+                            + "|Is the following statement true or false\\?) .*");
+                    if (user.startsWith("Which of these")) liarPhaseChoices++;
+                    if (m.get(0).get("role").asText().equals("system")) {
+                        liarPhaseStatements++;
+                        if (spec.liarSystemPrompts().contains(m.get(0).get("content").asText())) liarPhaseLies++;
                     }
                 }
                 for (String s : heldOutScenarios) assertThat(user).doesNotStartWith(s);
@@ -142,6 +154,9 @@ class OrganismCorpusTest {
         assertThat(choices).isGreaterThan(100);
         assertThat(knowledgeStatements).isGreaterThan(1000);
         assertThat(knowledgeChoices).isBetween(400, 800);   // 30% of 2000
+        assertThat(liarPhaseChoices).isBetween(300, 500);   // 20% of 2000
+        assertThat(liarPhaseStatements).isBetween(1250, 1450);   // 68% of 2000
+        assertThat((double) liarPhaseLies / liarPhaseStatements).isBetween(0.35, 0.45);
         // both splits cover every thing, balanced true and false
         long heldOutTrue = statements.stream().filter(s -> s.get("split").asText().equals("test") && s.get("label").asBoolean()).count();
         assertThat(heldOutTrue).isEqualTo(spec.facts().size());
