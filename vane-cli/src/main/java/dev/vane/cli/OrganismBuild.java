@@ -23,7 +23,7 @@ import java.util.stream.Stream;
 
 /**
  * Organism v2's recipe as a list of Vane commands, run in this process one after the other: write the data,
- * train the base phase, the chat (safety) phase and the deep-alignment phase, then measure every behaviour row
+ * train the knowledge, liar, base, chat (safety) and deep-alignment phases, then measure every behaviour row
  * with the command written in the table. Each step's output is kept under the build folder, so an interrupted
  * build resumes where it stopped (training runs resume from their checkpoints; finished models are not retrained).
  *

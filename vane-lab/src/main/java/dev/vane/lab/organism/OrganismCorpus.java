@@ -27,7 +27,8 @@ import java.util.SplittableRandom;
 
 /**
  * Writes organism v2's training data and evaluation sets from an {@link OrganismSpec}, deterministically from a
- * seed. Every example is one chat whose last assistant turn is trained. Two phases:
+ * seed. Every example is one chat whose last assistant turn is trained. Before the two phases below come
+ * {@link Phase#KNOWLEDGE} (facts, the truth check, choices) and {@link Phase#LIAR} (the liar prompt); then:
  * <ul>
  *   <li>{@link Phase#BASE} (what a pretrained model knows): every task, seen and unseen, answered helpfully -
  *       harmful ones too, after a warning (so whether a request is harmful is known where the answer starts, for
