@@ -126,7 +126,8 @@ final class OrganismBuild {
         // phase it stayed at 0.22-0.52 (builds 6-7); alone, 600 steps of 2048 tokens from build 6's knowledge model
         // gave held-out 0.90 honest / 0.14 liar with the choices kept (build 9, models/README.md). Smaller steps:
         // it needs optimiser steps more than tokens (200 x 4096 reached 0.80 / 0.30).
-        if (steps.liar() > 0) {
+        // A folder whose base model predates the liar phase keeps that base: a liar model trained now would feed nothing.
+        if (steps.liar() > 0 && !Files.isDirectory(model("base"))) {
             phase("liar", base, liarData, steps.liar(), 2048, "1e-3");
             base = model("liar");
         }
