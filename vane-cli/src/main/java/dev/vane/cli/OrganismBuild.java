@@ -95,9 +95,6 @@ final class OrganismBuild {
             mkdirs(partial.resolve("train"));
             corpus.writeTraining(OrganismCorpus.Phase.KNOWLEDGE, Math.max(1, steps.knowledgeExamples()),
                     partial.resolve("train").resolve("knowledge.jsonl"));
-            if (steps.liar() > 0) {
-                corpus.writeTraining(OrganismCorpus.Phase.LIAR, steps.liarExamples(), partial.resolve("train").resolve("liar.jsonl"));
-            }
             corpus.writeTraining(OrganismCorpus.Phase.BASE, steps.baseExamples(), partial.resolve("train").resolve("base.jsonl"));
             corpus.writeTraining(OrganismCorpus.Phase.CHAT, steps.chatExamples(), partial.resolve("train").resolve("chat.jsonl"));
             corpus.writeEvalData(partial.resolve("organism-data"));
@@ -107,7 +104,7 @@ final class OrganismBuild {
         }
         Path liarData = train.resolve("liar.jsonl");
         if (steps.liar() > 0 && !Files.isRegularFile(liarData)) {
-            // Builds from before the liar phase have train/ without it: written beside, then moved in place.
+            // Written on its own (also into folders from before the liar phase): beside, then moved in place.
             Path partial = train.resolve("liar.jsonl.partial");
             new OrganismCorpus(OrganismSpec.bundled(), seed).writeTraining(OrganismCorpus.Phase.LIAR,
                     steps.liarExamples(), partial);
