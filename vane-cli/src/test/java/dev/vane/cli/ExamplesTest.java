@@ -201,10 +201,12 @@ class ExamplesTest {
         CliRun r = command.equals("chat") ? CliRun.withInput("/quit\n", local.toArray(String[]::new))
                 : CliRun.of(local.toArray(String[]::new));
         assertThat(r.exitCode()).as(e.line() + " (" + e.source() + ")\nran: " + local + "\n" + r.err()).isZero();
-        BiConsumer<Example, CliRun> effect = EFFECTS.get(String.join(" ", quoted(args)));
-        if (effect != null) effect.accept(e, r);
-        if (effect != null) checked.add(String.join(" ", quoted(args)));
-        return effect != null ? "ran+check" : "ran";
+        String effectKey = String.join(" ", quoted(args));
+        BiConsumer<Example, CliRun> effect = EFFECTS.get(effectKey);
+        if (effect == null) return "ran";
+        effect.accept(e, r);
+        checked.add(effectKey);
+        return "ran+check";
     }
 
     /**
